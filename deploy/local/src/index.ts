@@ -1,0 +1,5 @@
+export * from './child';
+export * from './ferretdb';
+export * from './nats-server';
+export * from './stack';
+export * from './tools';

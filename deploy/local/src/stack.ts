@@ -1,0 +1,114 @@
+import * as path from 'node:path';
+import { spawnChild, type Child, type LineSink } from './child';
+import { startFerretDB } from './ferretdb';
+import { ensureNats } from './nats-server';
+import { freePort, waitFor } from './tools';
+
+/** The repository root, from deploy/local/dist. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const TELEMETRY = path.join(REPO_ROOT, 'services', 'common', 'dist', 'telemetry', 'register.js');
+
+export const SERVICES = {
+  billing: path.join(REPO_ROOT, 'services', 'billing', 'dist', 'main.js'),
+  gateway: path.join(REPO_ROOT, 'gateway', 'dist', 'main.js'),
+} as const;
+export type ServiceName = keyof typeof SERVICES;
+
+export interface StackOptions {
+  /** Where FerretDB and nats-server keep data when the stack starts them. */
+  dataDir: string;
+  /** Environment for every service, on top of process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Per-service additions. */
+  serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  gatewayPort?: number;
+  billingPort?: number;
+  sink?: LineSink;
+}
+
+export interface Stack {
+  gatewayUrl: string;
+  billingUrl: string;
+  mongoUri: string;
+  natsUrl: string;
+  children: Map<string, Child>;
+  startService(name: ServiceName): Promise<Child>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts FerretDB (unless MONGODB_URI is given), NATS (unless one answers at NATS_URL),
+ * billing and the gateway, and waits until the gateway is ready.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const baseEnv = { ...process.env, ...opts.env };
+  const children = new Map<string, Child>();
+  const stopAll = async () => {
+    // Services first, so they can close their connections to the stores cleanly.
+    for (const name of ['gateway', 'billing', 'nats', 'ferretdb']) {
+      await children.get(name)?.stop();
+    }
+  };
+  try {
+    let mongoUri = baseEnv.MONGODB_URI;
+    if (!mongoUri) {
+      const ferret = await startFerretDB({ dataDir: path.join(opts.dataDir, 'ferretdb'), sink: opts.sink });
+      children.set('ferretdb', ferret.child);
+      mongoUri = ferret.uri;
+    }
+    const natsUrl = baseEnv.NATS_URL ?? 'nats://127.0.0.1:4222';
+    const nats = await ensureNats(natsUrl, path.join(opts.dataDir, 'nats'), opts.sink);
+    if (nats) children.set('nats', nats);
+
+    const billingPort = opts.billingPort ?? (await freePort());
+    const gatewayPort = opts.gatewayPort ?? Number(baseEnv.PORT ?? 0) ?? (await freePort());
+    const billingUrl = `http://127.0.0.1:${billingPort}`;
+    const resolvedGatewayPort = gatewayPort || (await freePort());
+    const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
+    const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
+      billing: {
+        ...baseEnv,
+        OTEL_SERVICE_NAME: 'billing',
+        MONGODB_URI: mongoUri,
+        NATS_URL: natsUrl,
+        BILLING_PORT: String(billingPort),
+        ...opts.serviceEnv?.billing,
+      },
+      gateway: {
+        ...baseEnv,
+        OTEL_SERVICE_NAME: 'gateway',
+        NATS_URL: natsUrl,
+        PORT: String(resolvedGatewayPort),
+        BILLING_URL: billingUrl,
+        ...opts.serviceEnv?.gateway,
+      },
+    };
+    const startService = async (name: ServiceName) => {
+      const child = spawnChild(name, process.execPath, ['--require', TELEMETRY, SERVICES[name]], {
+        env: envFor[name],
+        sink: opts.sink,
+      });
+      children.set(name, child);
+      return child;
+    };
+    await startService('billing');
+    await startService('gateway');
+    await waitFor('the gateway to be ready (GET /readyz)', async () => {
+      for (const name of ['billing', 'gateway']) {
+        const c = children.get(name);
+        if (c && c.proc.exitCode !== null) throw new Error(`${name} exited with code ${c.proc.exitCode} during start-up`);
+      }
+      try {
+        const res = await fetch(`${gatewayUrl}/readyz`);
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    }, 60_000, 200);
+    return { gatewayUrl, billingUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

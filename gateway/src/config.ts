@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@tbot/common';
+
+export const gatewayConfigSchema = z.object({
+  ...commonConfigShape,
+  PORT: env.port(8080),
+  BILLING_URL: z.url().default('http://127.0.0.1:50051'),
+  /** Deadline of every call to an internal service. */
+  RPC_TIMEOUT_MS: env.positiveInt(5_000),
+  /** Public base URL of this gateway, for the Paystack callback URL. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  /** Comma-separated whsec_ secrets: all are tried, so a secret can be rolled. */
+  STRIPE_WEBHOOK_SECRET: env.list().optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: env.positiveInt(300),
+  PAYSTACK_SECRET_KEY: z.string().optional(),
+  PAYSTACK_SUCCESS_URL: z.url().optional(),
+  PAYSTACK_FAILURE_URL: z.url().optional(),
+  CHECKOUT_SUCCESS_URL: z.url().optional(),
+  CHECKOUT_CANCEL_URL: z.url().optional(),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
+  TRUST_PROXY: z.string().default('false'),
+  WEBHOOK_BODY_LIMIT: z.string().default('512kb'),
+  /** Requests per minute per signed-in user on the payment-initiating routes. */
+  USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(20),
+  /** Requests per minute per client address on the public webhook routes. */
+  IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(1200),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export const loadGatewayConfig = (e: NodeJS.ProcessEnv = process.env): GatewayConfig =>
+  loadConfig(gatewayConfigSchema, e);
+
+/** "true"/"false", a hop count, or a list of addresses/subnets, as Express takes it. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

@@ -1,0 +1,35 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { Response } from 'express';
+
+/** Every error answer has the same shape: a machine-readable code and a sentence. */
+export function sendError(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ status: 'error', error: { code, message } });
+}
+
+/**
+ * Maps an internal RPC failure to an HTTP answer. Caller mistakes become 4xx; our own
+ * unavailability becomes 503/504 so webhook senders retry later.
+ */
+export function sendRpcError(res: Response, err: unknown): void {
+  const ce = ConnectError.from(err);
+  switch (ce.code) {
+    case Code.InvalidArgument:
+      return sendError(res, 400, 'invalid_request', ce.rawMessage);
+    case Code.NotFound:
+      return sendError(res, 404, 'not_found', ce.rawMessage);
+    case Code.AlreadyExists:
+      return sendError(res, 409, 'already_exists', ce.rawMessage);
+    case Code.FailedPrecondition:
+      return sendError(res, 409, 'failed_precondition', ce.rawMessage);
+    case Code.PermissionDenied:
+      return sendError(res, 403, 'forbidden', ce.rawMessage);
+    case Code.Unauthenticated:
+      return sendError(res, 401, 'unauthenticated', ce.rawMessage);
+    case Code.ResourceExhausted:
+      return sendError(res, 429, 'rate_limited', ce.rawMessage);
+    case Code.DeadlineExceeded:
+      return sendError(res, 504, 'upstream_timeout', 'an internal service did not answer in time');
+    default:
+      return sendError(res, 503, 'upstream_unavailable', 'an internal service is unavailable; retry later');
+  }
+}

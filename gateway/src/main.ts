@@ -1,0 +1,44 @@
+import { createLogger, exitOnStartupError, onShutdown } from '@tbot/common';
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import { createBillingClients } from './billing-client';
+import { loadGatewayConfig } from './config';
+import { createMetrics } from './metrics';
+
+async function main(): Promise<void> {
+  const logger = createLogger('gateway', process.env.LOG_LEVEL);
+  try {
+    const config = loadGatewayConfig();
+    logger.level = config.LOG_LEVEL;
+    if (!config.STRIPE_WEBHOOK_SECRET?.length) logger.warn('STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503');
+    if (!config.PAYSTACK_SECRET_KEY) logger.warn('PAYSTACK_SECRET_KEY is not set: Paystack webhooks answer 503');
+    if (!config.AUTH_JWT_SECRET) logger.warn('AUTH_JWT_SECRET is not set: signed-in routes answer 503');
+
+    const clients = createBillingClients(config.BILLING_URL, config.RPC_TIMEOUT_MS);
+    const app = createApp(config, clients, createMetrics(), logger);
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+    // Providers keep connections open; shorter than a load balancer's idle timeout is wrong.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    server.requestTimeout = 30_000;
+    logger.info({ port: config.PORT, billing: config.BILLING_URL }, 'gateway listening');
+
+    onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
+      [
+        'http server',
+        () =>
+          new Promise<void>((resolve) => {
+            // Stop accepting; idle keep-alive connections close now, busy ones after their response.
+            server.close(() => resolve());
+            server.closeIdleConnections();
+          }),
+      ],
+    ]);
+  } catch (err) {
+    exitOnStartupError(logger, err);
+  }
+}
+
+void main();

@@ -1,0 +1,29 @@
+import { HealthCheckResponse_ServingStatus as ServingStatus, type Logger } from '@tbot/common';
+import { Router } from 'express';
+import type { BillingClients } from '../billing-client';
+import type { Metrics } from '../metrics';
+
+/** Liveness, readiness and Prometheus metrics. */
+export function opsRoutes(clients: BillingClients, metrics: Metrics, logger: Logger): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    // Billing reports SERVING only while its MongoDB and NATS are reachable.
+    let billing = 'unreachable';
+    try {
+      const r = await clients.health.check({ service: '' }, { timeoutMs: 2000 });
+      billing = ServingStatus[r.status]?.toLowerCase() ?? 'unknown';
+    } catch (err) {
+      logger.debug({ err }, 'billing health check failed');
+    }
+    const ready = billing === 'serving';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { billing } });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,105 @@
+import { create } from '@bufbuild/protobuf';
+import { ApplyPaystackEventRequestSchema, type Logger } from '@tbot/common';
+import express, { Router, type Response } from 'express';
+import { z } from 'zod';
+import { requireUser, type AuthedRequest } from '../auth';
+import type { BillingClients } from '../billing-client';
+import type { GatewayConfig } from '../config';
+import { sendError, sendRpcError } from '../http-errors';
+import type { Metrics } from '../metrics';
+import { rateLimit, RateLimiter } from '../rate-limit';
+import { verifyPaystackSignature } from '../webhook-signatures/paystack';
+import { webhookHandler } from './webhook';
+
+export const PAYSTACK_EVENT_TYPES = [
+  'charge.success',
+  'subscription.create',
+  'subscription.disable',
+  'subscription.not_renew',
+  'invoice.create',
+  'invoice.update',
+  'invoice.payment_failed',
+] as const;
+
+const paystackEventShape = z.object({
+  event: z.string().min(1).max(100),
+  data: z.record(z.string(), z.unknown()),
+});
+
+const referenceSchema = z.string().regex(/^[\w.=-]{1,100}$/);
+
+export function paystackRoutes(config: GatewayConfig, clients: BillingClients, metrics: Metrics, logger: Logger): Router {
+  const router = Router();
+  const secret = config.PAYSTACK_SECRET_KEY;
+  const notConfigured = (res: Response) => sendError(res, 503, 'not_configured', 'PAYSTACK_SECRET_KEY is not set');
+
+  router.post(
+    '/webhook',
+    express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT }),
+    (req, res, next) => (secret ? next() : notConfigured(res)),
+    webhookHandler(
+      {
+        provider: 'paystack',
+        knownTypes: PAYSTACK_EVENT_TYPES,
+        verify: (req, raw) => verifyPaystackSignature(raw, req.get('x-paystack-signature'), secret!),
+        eventType: (body) => {
+          const parsed = paystackEventShape.safeParse(body);
+          return parsed.success ? parsed.data.event : undefined;
+        },
+        apply: (raw) => clients.billing.applyPaystackEvent(create(ApplyPaystackEventRequestSchema, { payload: raw })),
+      },
+      metrics,
+      logger,
+    ),
+  );
+
+  const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
+  router.post(
+    '/initialize',
+    requireUser(config.AUTH_JWT_SECRET),
+    rateLimit(perUser, (req) => (req as AuthedRequest).userId),
+    express.json({ limit: '16kb' }),
+    async (req: AuthedRequest, res) => {
+      const body = z.object({ plan: z.string().min(1).max(40) }).safeParse(req.body ?? {});
+      if (!body.success) return sendError(res, 400, 'invalid_request', z.prettifyError(body.error));
+      const base = config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host')}`;
+      try {
+        const r = await clients.billing.initializePaystackPayment({
+          userId: req.userId!,
+          plan: body.data.plan,
+          callbackUrl: new URL('/api/payments/paystack/callback', base).toString(),
+        });
+        res.json({ authorization_url: r.authorizationUrl, reference: r.reference });
+      } catch (err) {
+        sendRpcError(res, err);
+      }
+    },
+  );
+
+  // Paystack sends the payer's browser here with ?trxref=…&reference=…
+  router.get('/callback', async (req, res) => {
+    const reference = referenceSchema.safeParse(req.query.reference ?? req.query.trxref);
+    if (!reference.success) return sendError(res, 400, 'invalid_reference', 'reference is missing or malformed');
+    const finish = (ok: boolean, status: string) => {
+      const target = ok ? config.PAYSTACK_SUCCESS_URL : config.PAYSTACK_FAILURE_URL;
+      if (!target) {
+        return res.status(ok ? 200 : 402).json({ status: ok ? 'success' : 'failed', payment_status: status, reference: reference.data });
+      }
+      const url = new URL(target);
+      url.searchParams.set('reference', reference.data);
+      if (!ok) url.searchParams.set('status', status);
+      return res.redirect(302, url.toString());
+    };
+    try {
+      const r = await clients.billing.verifyPaystackPayment({ reference: reference.data });
+      logger.info({ reference: reference.data, paid: r.paid, payment_status: r.paymentStatus }, 'paystack callback verified');
+      return finish(r.paid, r.paymentStatus);
+    } catch (err) {
+      logger.error({ err, reference: reference.data }, 'paystack callback could not be verified');
+      // The charge.success webhook still applies the payment; the payer learns it is pending.
+      if (config.PAYSTACK_FAILURE_URL) return finish(false, 'verification_pending');
+      return sendRpcError(res, err);
+    }
+  });
+  return router;
+}

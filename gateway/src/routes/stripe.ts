@@ -1,0 +1,95 @@
+import { create } from '@bufbuild/protobuf';
+import { ApplyStripeEventRequestSchema, type Logger } from '@tbot/common';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { requireUser, type AuthedRequest } from '../auth';
+import type { BillingClients } from '../billing-client';
+import type { GatewayConfig } from '../config';
+import { sendError, sendRpcError } from '../http-errors';
+import type { Metrics } from '../metrics';
+import { rateLimit, RateLimiter } from '../rate-limit';
+import { verifyStripeSignature } from '../webhook-signatures/stripe';
+import { webhookHandler } from './webhook';
+
+export const STRIPE_EVENT_TYPES = [
+  'checkout.session.completed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'payment_intent.succeeded',
+] as const;
+
+const stripeEventShape = z.object({
+  id: z.string().regex(/^evt_\w+$/),
+  type: z.string().min(1).max(100),
+  created: z.number().int(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+const checkoutBody = z.object({
+  plan: z.string().min(1).max(40),
+  success_url: z.url({ protocol: /^https?$/ }).optional(),
+  cancel_url: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export function stripeRoutes(config: GatewayConfig, clients: BillingClients, metrics: Metrics, logger: Logger): Router {
+  const router = Router();
+  const secrets = config.STRIPE_WEBHOOK_SECRET ?? [];
+
+  router.post(
+    '/webhook',
+    express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT }),
+    (req, res, next) => {
+      if (secrets.length === 0) return sendError(res, 503, 'not_configured', 'STRIPE_WEBHOOK_SECRET is not set');
+      return next();
+    },
+    webhookHandler(
+      {
+        provider: 'stripe',
+        knownTypes: STRIPE_EVENT_TYPES,
+        verify: (req, raw) =>
+          verifyStripeSignature(raw, req.get('stripe-signature'), secrets, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
+        eventType: (body) => {
+          const parsed = stripeEventShape.safeParse(body);
+          return parsed.success ? parsed.data.type : undefined;
+        },
+        apply: (raw) => clients.billing.applyStripeEvent(create(ApplyStripeEventRequestSchema, { payload: raw })),
+      },
+      metrics,
+      logger,
+    ),
+  );
+
+  const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
+  router.post(
+    '/create-checkout',
+    requireUser(config.AUTH_JWT_SECRET),
+    rateLimit(perUser, (req) => (req as AuthedRequest).userId),
+    express.json({ limit: '16kb' }),
+    async (req: AuthedRequest, res) => {
+      const body = checkoutBody.safeParse(req.body ?? {});
+      if (!body.success) {
+        return sendError(res, 400, 'invalid_request', z.prettifyError(body.error));
+      }
+      const successUrl = body.data.success_url ?? config.CHECKOUT_SUCCESS_URL;
+      const cancelUrl = body.data.cancel_url ?? config.CHECKOUT_CANCEL_URL;
+      if (!successUrl || !cancelUrl) {
+        return sendError(res, 400, 'missing_redirect_url', 'send success_url and cancel_url (no defaults are configured)');
+      }
+      try {
+        const session = await clients.billing.createStripeCheckoutSession({
+          userId: req.userId!,
+          plan: body.data.plan,
+          successUrl,
+          cancelUrl,
+        });
+        res.json({ session_id: session.sessionId, url: session.url });
+      } catch (err) {
+        sendRpcError(res, err);
+      }
+    },
+  );
+  return router;
+}

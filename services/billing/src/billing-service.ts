@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
+import {
+  ApplyEventResponseSchema,
+  BillingService,
+  CreateStripeCheckoutSessionResponseSchema,
+  InitializePaystackPaymentResponseSchema,
+  ListPaymentsResponseSchema,
+  Outcome,
+  VerifyPaystackPaymentResponseSchema,
+  type Logger,
+} from '@tbot/common';
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import type { LedgerResult } from './ledger';
+import { isDuplicateKeyError, type Models } from './models';
+import type { PaystackEventApplier } from './paystack/apply-event';
+import type { PaystackClient } from './paystack/client';
+import type { PlanCatalog } from './plans';
+import type { StripeEventApplier } from './stripe/apply-event';
+import { paymentProto, type Subscriptions } from './subscriptions';
+
+const OUTCOMES: Record<LedgerResult['outcome'], Outcome> = {
+  applied: Outcome.APPLIED,
+  duplicate: Outcome.DUPLICATE,
+  stale: Outcome.STALE,
+  ignored: Outcome.IGNORED,
+  unmatched: Outcome.UNMATCHED,
+};
+
+const emailSchema = z.email().max(254);
+const userIdSchema = z.uuid();
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+function invalid(message: string): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument);
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw invalid(`${field}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
+}
+
+export interface BillingDeps {
+  models: Models;
+  plans: PlanCatalog;
+  subs: Subscriptions;
+  stripeEvents: StripeEventApplier;
+  paystackEvents: PaystackEventApplier;
+  stripe?: Stripe;
+  paystack?: PaystackClient;
+  logger: Logger;
+}
+
+export function billingService(d: BillingDeps): ServiceImpl<typeof BillingService> {
+  const loadUser = async (userId: string) => {
+    const id = check(userIdSchema, userId, 'user_id');
+    const user = await d.models.User.findById(id).lean();
+    if (!user) throw new ConnectError(`user ${id} not found`, Code.NotFound);
+    return user;
+  };
+  const paidPlan = (planId: string) => {
+    if (!planId) throw invalid('plan: required');
+    const plan = d.plans.get(planId);
+    if (!plan || plan.id === 'free') throw invalid(`plan: no paid plan "${planId}"`);
+    return plan;
+  };
+  const applied = (r: LedgerResult) =>
+    create(ApplyEventResponseSchema, {
+      outcome: OUTCOMES[r.outcome],
+      userId: r.userId ?? '',
+      eventKey: r.eventKey,
+      detail: r.detail ?? '',
+    });
+
+  return {
+    async createUser(req) {
+      const email = check(emailSchema, req.email.trim(), 'email').toLowerCase();
+      try {
+        const user = await d.models.User.create({ email });
+        return d.subs.userProto(user.toObject());
+      } catch (err) {
+        if (isDuplicateKeyError(err)) throw new ConnectError('a user with this email exists', Code.AlreadyExists);
+        throw err;
+      }
+    },
+
+    async getUser(req) {
+      return d.subs.userProto(await loadUser(req.userId));
+    },
+
+    async listPayments(req) {
+      const user = await loadUser(req.userId);
+      const payments = await d.models.Payment.find({ userId: user._id }).sort({ createdAt: -1 }).limit(200).lean();
+      return create(ListPaymentsResponseSchema, { payments: payments.map(paymentProto) });
+    },
+
+    async createStripeCheckoutSession(req) {
+      if (!d.stripe) throw new ConnectError('Stripe is not configured (STRIPE_SECRET_KEY)', Code.FailedPrecondition);
+      const user = await loadUser(req.userId);
+      const plan = paidPlan(req.plan);
+      const price = plan.stripe?.price_ids[0];
+      if (!price) throw invalid(`plan: "${plan.id}" is not sold through Stripe`);
+      const successUrl = check(httpUrl, req.successUrl, 'success_url');
+      const cancelUrl = check(httpUrl, req.cancelUrl, 'cancel_url');
+      const metadata = { user_id: user._id, plan: plan.id };
+      const session = await d.stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price, quantity: 1 }],
+        success_url: successUrl,
+        cancel_url: cancelUrl,
+        client_reference_id: user._id,
+        ...(user.stripeCustomerId ? { customer: user.stripeCustomerId } : { customer_email: user.email }),
+        metadata,
+        subscription_data: { metadata },
+      });
+      if (!session.url) throw new ConnectError('Stripe returned a session without a URL', Code.Internal);
+      return create(CreateStripeCheckoutSessionResponseSchema, { sessionId: session.id, url: session.url });
+    },
+
+    async initializePaystackPayment(req) {
+      if (!d.paystack) throw new ConnectError('Paystack is not configured (PAYSTACK_SECRET_KEY)', Code.FailedPrecondition);
+      const user = await loadUser(req.userId);
+      const plan = paidPlan(req.plan);
+      const price = plan.paystack;
+      if (!price) throw invalid(`plan: "${plan.id}" is not sold through Paystack`);
+      const callbackUrl = req.callbackUrl ? check(httpUrl, req.callbackUrl, 'callback_url') : undefined;
+      // Our own reference, so the callback and the webhook can be matched to this attempt.
+      const reference = `tb_${randomBytes(12).toString('hex')}`;
+      const res = await d.paystack.initialize({
+        email: user.email,
+        amount: price.amount,
+        currency: price.currency,
+        reference,
+        ...(callbackUrl ? { callback_url: callbackUrl } : {}),
+        ...(price.plan_code ? { plan: price.plan_code } : {}),
+        metadata: { user_id: user._id, plan: plan.id },
+      });
+      return create(InitializePaystackPaymentResponseSchema, {
+        authorizationUrl: res.authorization_url,
+        reference: res.reference || reference,
+      });
+    },
+
+    async applyStripeEvent(req) {
+      return applied(await d.stripeEvents.apply(req.payload));
+    },
+
+    async applyPaystackEvent(req) {
+      return applied(await d.paystackEvents.apply(req.payload));
+    },
+
+    async verifyPaystackPayment(req) {
+      const reference = check(z.string().regex(/^[\w.=-]{1,100}$/), req.reference, 'reference');
+      const r = await d.paystackEvents.verifyPayment(reference);
+      return create(VerifyPaystackPaymentResponseSchema, {
+        paid: r.paid,
+        paymentStatus: r.paymentStatus,
+        outcome: OUTCOMES[r.result.outcome],
+        userId: r.result.userId ?? '',
+        detail: r.result.detail ?? '',
+      });
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { publishEvent, type Logger } from '@tbot/common';
+import type { JetStreamClient } from 'nats';
+import type { OutboxEvent } from './ledger';
+import type { Models } from './models';
+
+export const BILLING_STREAM = 'BILLING';
+export const BILLING_SUBJECTS = ['billing.>'];
+
+/**
+ * Publishes the events a ledger entry stored. Publishing right after the effect is the
+ * fast path; the relay sweeps entries whose publish failed (NATS down, process killed),
+ * and JetStream's msgID de-duplication makes a re-publish harmless.
+ */
+export class Outbox {
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+
+  constructor(
+    private readonly models: Models,
+    private readonly js: JetStreamClient,
+    private readonly logger: Logger,
+  ) {}
+
+  publishNow = (eventKey: string, events: OutboxEvent[]): void => {
+    void this.publish(eventKey, events).catch((err: unknown) =>
+      this.logger.warn({ err, eventKey }, 'event publish failed; the outbox relay will retry'),
+    );
+  };
+
+  private async publish(eventKey: string, events: OutboxEvent[]): Promise<void> {
+    for (const [i, event] of events.entries()) {
+      await publishEvent(this.js, event.subject, Buffer.from(event.data), `${eventKey}#${i}`);
+    }
+    await this.models.Ledger.updateOne({ _id: eventKey }, { $set: { published: true } });
+  }
+
+  async sweep(olderThanMs = 5_000): Promise<number> {
+    const pending = await this.models.Ledger.find({
+      published: false,
+      state: 'done',
+      finishedAt: { $lte: new Date(Date.now() - olderThanMs) },
+    })
+      .limit(100)
+      .lean();
+    for (const entry of pending) {
+      await this.publish(entry._id, entry.events as OutboxEvent[]);
+    }
+    return pending.length;
+  }
+
+  start(intervalMs = 10_000): void {
+    this.timer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.sweep()
+        .then((n) => {
+          if (n > 0) this.logger.info({ count: n }, 'outbox relay published pending events');
+        })
+        .catch((err: unknown) => this.logger.warn({ err }, 'outbox relay sweep failed'))
+        .finally(() => {
+          this.sweeping = undefined;
+        });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+}

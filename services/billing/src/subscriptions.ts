@@ -1,0 +1,223 @@
+import { create, toJsonString } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  PaymentRecordedEventSchema,
+  SubscriptionChangedEventSchema,
+} from '@tbot/common';
+import {
+  PaymentSchema,
+  SubscriptionSchema,
+  UserSchema,
+  type Payment,
+  type User,
+} from '@tbot/common';
+import { grantedFeatures } from './entitlement';
+import type { OutboxEvent } from './ledger';
+import type { Models, PaymentDoc, UserDoc } from './models';
+import type { PlanCatalog } from './plans';
+
+export type SubscriptionFields = Partial<
+  Pick<
+    UserDoc['subscription'],
+    | 'plan'
+    | 'status'
+    | 'provider'
+    | 'providerSubscriptionId'
+    | 'currentPeriodStart'
+    | 'currentPeriodEnd'
+    | 'cancelAtPeriodEnd'
+  >
+>;
+
+export interface StateChange {
+  userId: string;
+  fields: SubscriptionFields;
+  /** Provider time of the event; older than the stored state means STALE. */
+  at: Date;
+  /** Orders events of the same second (created < updated < deleted). */
+  rank: number;
+  setBy: string;
+  cause: string;
+  /**
+   * When set, the change applies only while this is the user's current provider
+   * subscription (or none is): the end of an old subscription must not cancel a new one.
+   */
+  onlyIfCurrent?: string;
+  /** When set, the change applies only while the stored status is one of these. */
+  onlyIfStatusIn?: string[];
+}
+
+export type StateResult =
+  | { result: 'applied'; events: OutboxEvent[] }
+  | { result: 'stale' | 'not_current' | 'no_user'; events: [] };
+
+export const SUBJECT_SUBSCRIPTION_CHANGED = 'billing.subscription.changed';
+export const SUBJECT_PAYMENT_SUCCEEDED = 'billing.payment.succeeded';
+export const SUBJECT_PAYMENT_FAILED = 'billing.payment.failed';
+
+const SUCCEEDED = new Set(['paid', 'success', 'succeeded']);
+
+/** Reads and writes users' subscription state and payment history. */
+export class Subscriptions {
+  constructor(
+    private readonly models: Models,
+    private readonly plans: PlanCatalog,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async applyState(change: StateChange): Promise<StateResult> {
+    const { User } = this.models;
+    const set: Record<string, unknown> = {
+      'subscription.stateAt': change.at,
+      'subscription.stateRank': change.rank,
+      'subscription.setBy': change.setBy,
+    };
+    for (const [k, v] of Object.entries(change.fields)) {
+      if (v !== undefined) set[`subscription.${k}`] = v;
+    }
+    const filter: Record<string, unknown> = {
+      _id: change.userId,
+      $or: [
+        { 'subscription.stateAt': null },
+        { 'subscription.stateAt': { $lt: change.at } },
+        { 'subscription.stateAt': change.at, 'subscription.stateRank': { $lte: change.rank } },
+      ],
+    };
+    if (change.onlyIfCurrent !== undefined) {
+      filter['subscription.providerSubscriptionId'] = { $in: [null, change.onlyIfCurrent] };
+    }
+    if (change.onlyIfStatusIn) {
+      filter['subscription.status'] = { $in: change.onlyIfStatusIn };
+    }
+    const before = await User.findOneAndUpdate(filter, { $set: set }, { new: false }).lean();
+    if (!before) {
+      const user = await User.findById(change.userId).lean();
+      if (!user) return { result: 'no_user', events: [] };
+      const current = user.subscription.providerSubscriptionId;
+      const notCurrent =
+        (change.onlyIfCurrent !== undefined && current != null && current !== change.onlyIfCurrent) ||
+        (change.onlyIfStatusIn !== undefined && !change.onlyIfStatusIn.includes(user.subscription.status));
+      return { result: notCurrent ? 'not_current' : 'stale', events: [] };
+    }
+    const after: UserDoc = {
+      ...before,
+      subscription: { ...before.subscription, ...definedOnly(change.fields) },
+    };
+    const event = create(SubscriptionChangedEventSchema, {
+      userId: after._id,
+      email: after.email,
+      subscription: this.subscriptionProto(after),
+      previousPlan: before.subscription.plan,
+      cause: change.cause,
+    });
+    return {
+      result: 'applied',
+      events: [
+        {
+          subject: SUBJECT_SUBSCRIPTION_CHANGED,
+          data: toJsonString(SubscriptionChangedEventSchema, event),
+        },
+      ],
+    };
+  }
+
+  /** Remembers the provider subscription of a user who has none yet (no state change). */
+  async linkSubscription(userId: string, provider: string, subscriptionId: string): Promise<void> {
+    await this.models.User.updateOne(
+      { _id: userId, 'subscription.providerSubscriptionId': null },
+      { $set: { 'subscription.providerSubscriptionId': subscriptionId, 'subscription.provider': provider } },
+    );
+  }
+
+  /** Links provider customer ids to a user; never overwrites a different existing link. */
+  async linkCustomer(
+    userId: string,
+    link: { stripeCustomerId?: string; paystackCustomerCode?: string },
+  ): Promise<void> {
+    for (const [field, value] of Object.entries(link)) {
+      if (!value) continue;
+      await this.models.User.updateOne(
+        { _id: userId, [field]: null },
+        { $set: { [field]: value } },
+      );
+    }
+  }
+
+  /**
+   * Records a payment once per provider payment id. A later event may move it to a
+   * succeeded status but never back from one. Returns the stored document.
+   */
+  async recordPayment(
+    p: Omit<PaymentDoc, '_id' | 'createdAt' | 'updatedAt'>,
+  ): Promise<{ payment: PaymentDoc; event?: OutboxEvent }> {
+    const { Payment } = this.models;
+    const _id = `${p.provider}:${p.providerPaymentId}`;
+    const { status, ...rest } = p;
+    const immutable = { ...rest, periodStart: p.periodStart, periodEnd: p.periodEnd };
+    try {
+      await Payment.updateOne(
+        { _id, status: { $nin: [...SUCCEEDED] } },
+        { $set: { status, userId: p.userId }, $setOnInsert: { ...immutable, _id } },
+        { upsert: true },
+      );
+    } catch (err) {
+      // The payment exists with a succeeded status: the filter missed and the upsert collided.
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+    const payment = (await Payment.findById(_id).lean()) as PaymentDoc;
+    let event: OutboxEvent | undefined;
+    if (payment.userId) {
+      const user = await this.models.User.findById(payment.userId).lean();
+      const msg = create(PaymentRecordedEventSchema, {
+        userId: payment.userId,
+        email: user?.email ?? '',
+        payment: paymentProto(payment),
+      });
+      event = {
+        subject: SUCCEEDED.has(payment.status) ? SUBJECT_PAYMENT_SUCCEEDED : SUBJECT_PAYMENT_FAILED,
+        data: toJsonString(PaymentRecordedEventSchema, msg),
+      };
+    }
+    return { payment, event };
+  }
+
+  subscriptionProto(user: Pick<UserDoc, 'subscription'>) {
+    const s = user.subscription;
+    return create(SubscriptionSchema, {
+      plan: s.plan,
+      status: s.status,
+      provider: s.provider ?? '',
+      currentPeriodStart: s.currentPeriodStart ? timestampFromDate(s.currentPeriodStart) : undefined,
+      currentPeriodEnd: s.currentPeriodEnd ? timestampFromDate(s.currentPeriodEnd) : undefined,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd ?? false,
+      features: grantedFeatures(s, (plan) => this.plans.featuresOf(plan), this.now()),
+    });
+  }
+
+  userProto(user: UserDoc): User {
+    return create(UserSchema, {
+      id: user._id,
+      email: user.email,
+      subscription: this.subscriptionProto(user),
+      createdAt: user.createdAt ? timestampFromDate(user.createdAt) : undefined,
+    });
+  }
+}
+
+export function paymentProto(p: PaymentDoc): Payment {
+  return create(PaymentSchema, {
+    provider: p.provider,
+    providerPaymentId: p.providerPaymentId,
+    kind: p.kind,
+    amount: BigInt(Math.trunc(p.amount)),
+    currency: p.currency,
+    status: p.status,
+    plan: p.plan ?? '',
+    providerSubscriptionId: p.providerSubscriptionId ?? '',
+    paidAt: p.paidAt ? timestampFromDate(p.paidAt) : undefined,
+  });
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's schema; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates configuration once at start. Variable names are the schema's keys,
+ * so an error names exactly the variable to fix. Values are never echoed back: some are secrets.
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    // An empty variable means "not set": `FOO= npm start` should fall back to the default.
+    input[key] = value === '' ? undefined : value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.') || '(config)';
+        return input[name] === undefined
+          ? `${name} is required but not set`
+          : `${name} is invalid: ${issue.message}`;
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+/** Helpers for the shapes environment variables come in. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  url: () => z.url(),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  /** Comma-separated list, blanks dropped. */
+  list: () =>
+    z.string().transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+/** Settings every process shares. */
+export const commonConfigShape = {
+  LOG_LEVEL: env.logLevel(),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
+};

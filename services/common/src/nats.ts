@@ -1,0 +1,90 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  connect,
+  JSONCodec,
+  RetentionPolicy,
+  type JetStreamClient,
+  type NatsConnection,
+} from 'nats';
+import type { Logger } from './logger';
+import { startPublishSpan } from './telemetry/nats-tracing';
+
+export { JSONCodec };
+
+/** Connects with endless reconnects: a NATS restart must not take a service down. */
+export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: url.split(','),
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+    timeout: 5000,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'error') {
+        logger.warn({ nats: status.type }, 'NATS connection problem');
+      } else if (status.type === 'reconnect') {
+        logger.info('NATS reconnected');
+      }
+    }
+  })();
+  logger.info({ server: nc.getServer() }, 'connected to NATS');
+  return nc;
+}
+
+/**
+ * Creates the stream or brings its subjects up to date. The duplicate window is what
+ * makes `msgID` de-duplication work across publisher retries.
+ */
+export async function ensureStream(
+  nc: NatsConnection,
+  name: string,
+  subjects: string[],
+  duplicateWindowMs = 2 * 60 * 1000,
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const config = {
+    name,
+    subjects,
+    retention: RetentionPolicy.Limits,
+    duplicate_window: duplicateWindowMs * 1_000_000, // nanoseconds
+    max_age: 7 * 24 * 60 * 60 * 1_000_000_000,
+  };
+  try {
+    const info = await jsm.streams.info(name);
+    const missing = subjects.filter((s) => !info.config.subjects?.includes(s));
+    if (missing.length > 0) {
+      await jsm.streams.update(name, {
+        ...info.config,
+        subjects: [...(info.config.subjects ?? []), ...missing],
+      });
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code !== '404') throw err;
+    await jsm.streams.add(config);
+  }
+}
+
+/**
+ * Publishes to JetStream inside a PRODUCER span with the trace context in the headers.
+ * `msgId` lets JetStream drop a re-publish of the same event within the duplicate window.
+ */
+export async function publishEvent(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  msgId: string,
+): Promise<{ duplicate: boolean; seq: number }> {
+  const { span, headers } = startPublishSpan(subject);
+  span.setAttribute('messaging.message.id', msgId);
+  try {
+    const ack = await js.publish(subject, data, { msgID: msgId, headers, timeout: 5000 });
+    return { duplicate: ack.duplicate, seq: ack.seq };
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
