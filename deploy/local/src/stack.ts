@@ -51,7 +51,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
   };
   try {
-    let mongoUri = baseEnv.MONGODB_URI;
+    let mongoUri = baseEnv.MONGODB_URI || undefined;
     if (!mongoUri) {
       const ferret = await startFerretDB({ dataDir: path.join(opts.dataDir, 'ferretdb'), sink: opts.sink });
       children.set('ferretdb', ferret.child);
@@ -62,9 +62,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (nats) children.set('nats', nats);
 
     const billingPort = opts.billingPort ?? (await freePort());
-    const gatewayPort = opts.gatewayPort ?? Number(baseEnv.PORT ?? 0) ?? (await freePort());
     const billingUrl = `http://127.0.0.1:${billingPort}`;
-    const resolvedGatewayPort = gatewayPort || (await freePort());
+    const resolvedGatewayPort = opts.gatewayPort || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
     const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
       billing: {

@@ -152,12 +152,11 @@ export class Subscriptions {
   ): Promise<{ payment: PaymentDoc; event?: OutboxEvent }> {
     const { Payment } = this.models;
     const _id = `${p.provider}:${p.providerPaymentId}`;
-    const { status, ...rest } = p;
-    const immutable = { ...rest, periodStart: p.periodStart, periodEnd: p.periodEnd };
+    const { status, userId, ...immutable } = p;
     try {
       await Payment.updateOne(
         { _id, status: { $nin: [...SUCCEEDED] } },
-        { $set: { status, userId: p.userId }, $setOnInsert: { ...immutable, _id } },
+        { $set: { status, userId }, $setOnInsert: { ...immutable, _id } },
         { upsert: true },
       );
     } catch (err) {

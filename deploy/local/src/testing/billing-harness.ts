@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Child } from '../child';
+import { startStack, type Stack, type StackOptions } from '../stack';
+import { FakePaystack } from './fake-paystack';
+import { OtlpCollector } from './otlp-collector';
+import { startStripeMock } from './stripe-mock';
+
+export const TEST_SECRETS = {
+  stripeSecretKey: 'sk_test_123',
+  stripeWebhookSecrets: ['whsec_current_test_secret', 'whsec_next_test_secret'],
+  paystackSecretKey: 'sk_test_paystack_0123456789abcdef',
+  jwtSecret: 'test-jwt-secret-that-is-long-enough-0123456789',
+};
+
+export interface BillingHarness {
+  stack: Stack;
+  paystack: FakePaystack;
+  collector: OtlpCollector;
+  stripeApiBase: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The billing path as it runs in production, on one machine: FerretDB, NATS, billing and
+ * the gateway as real processes, with stripe-mock, a fake Paystack and an OTLP collector
+ * standing in for the outside world.
+ */
+export async function startBillingHarness(extra: Partial<StackOptions> = {}): Promise<BillingHarness> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tbot-test-'));
+  const logs: string[] = [];
+  const paystack = await new FakePaystack(TEST_SECRETS.paystackSecretKey).start();
+  const collector = await new OtlpCollector().start();
+  let stripeMock: { url: string; child: Child } | undefined;
+  try {
+    stripeMock = await startStripeMock();
+    const stack = await startStack({
+      dataDir,
+      sink: (name, line) => {
+        logs.push(`${name} | ${line}`);
+        if (process.env.SHOW_STACK_LOGS) process.stderr.write(`${name} | ${line}\n`);
+      },
+      ...extra,
+      env: {
+        LOG_LEVEL: 'info',
+        MONGODB_URI: '',
+        STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
+        STRIPE_API_BASE: stripeMock.url,
+        STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecrets.join(','),
+        PAYSTACK_SECRET_KEY: TEST_SECRETS.paystackSecretKey,
+        PAYSTACK_API_BASE: paystack.url,
+        AUTH_JWT_SECRET: TEST_SECRETS.jwtSecret,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        ...extra.env,
+      },
+    });
+    return {
+      stack,
+      paystack,
+      collector,
+      stripeApiBase: stripeMock.url,
+      logs,
+      async stop() {
+        await stack.stop();
+        await stripeMock?.child.stop();
+        await paystack.stop();
+        await collector.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await stripeMock?.child.stop();
+    await paystack.stop();
+    await collector.stop();
+    if (logs.length) process.stderr.write(`stack logs:\n${logs.slice(-60).join('\n')}\n`);
+    throw err;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './fake-paystack';
+export * from './http-server';
+export * from './otlp-collector';
+export * from './stripe-mock';
+export * from './billing-harness';
