@@ -152,11 +152,13 @@ export class Subscriptions {
   ): Promise<{ payment: PaymentDoc; event?: OutboxEvent }> {
     const { Payment } = this.models;
     const _id = `${p.provider}:${p.providerPaymentId}`;
-    const { status, userId, ...immutable } = p;
+    // What can change between attempts (a failed invoice later paid) is set every time;
+    // the rest, including the period a Paystack payment bought, only when first recorded.
+    const { status, userId, amount, paidAt, ...immutable } = p;
     try {
       await Payment.updateOne(
         { _id, status: { $nin: [...SUCCEEDED] } },
-        { $set: { status, userId }, $setOnInsert: { ...immutable, _id } },
+        { $set: { status, userId, amount, paidAt }, $setOnInsert: { ...immutable, _id } },
         { upsert: true },
       );
     } catch (err) {

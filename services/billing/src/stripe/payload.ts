@@ -98,7 +98,8 @@ export function readInvoice(o: Obj): InvoiceView | undefined {
       userIdIn(details?.metadata) ??
       userIdIn(obj(o.subscription_details)?.metadata) ??
       userIdIn(o.metadata),
-    amount: num(o.amount_paid) ?? num(o.amount_due) ?? num(o.total) ?? 0,
+    // What was paid, or for an unpaid invoice what is owed.
+    amount: num(o.amount_paid) || num(o.amount_due) || num(o.total) || 0,
     currency: str(o.currency) ?? '',
     status: str(o.status),
     paidAt: dateOf(num(obj(o.status_transitions)?.paid_at)),

@@ -1,0 +1,236 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { connect, type NatsConnection, type Subscription } from 'nats';
+import { bearer, billingClient, postStripe, request } from './support/clients';
+import { event, invoiceNew, invoiceOld, nextId, nowSeconds, subscriptionNew, subscriptionOld } from './support/stripe-events';
+
+const PRO_FEATURES = ['tradingview_webhooks', 'auto_trading'];
+
+describe('Stripe webhooks through the gateway', () => {
+  let h: BillingHarness;
+  let gw: string;
+  let billing: ReturnType<typeof billingClient>;
+
+  beforeAll(async () => {
+    h = await startBillingHarness();
+    gw = h.stack.gatewayUrl;
+    billing = billingClient(h.stack.billingUrl);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const newUser = async () => billing.createUser({ email: `${nextId('u')}@example.com` });
+  const subscriptionOf = async (id: string) => (await billing.getUser({ userId: id })).subscription!;
+
+  describe('signature checks', () => {
+    const anyEvent = () => event('invoice.paid', { id: nextId('in') });
+
+    it('refuses a missing, malformed, wrongly keyed or stale signature with a 400 naming the reason', async () => {
+      const cases: Array<[Parameters<typeof postStripe>[2], string]> = [
+        [{ header: null }, 'missing_signature'],
+        [{ header: 'v1=abc' }, 'malformed_signature'],
+        [{ secret: 'whsec_attacker' }, 'invalid_signature'],
+        [{ timestamp: nowSeconds() - 301 }, 'timestamp_out_of_tolerance'],
+        [{ timestamp: nowSeconds() + 301 }, 'timestamp_out_of_tolerance'],
+      ];
+      for (const [opts, code] of cases) {
+        const res = await postStripe(gw, anyEvent(), opts);
+        expect({ code, status: res.status, body: res.body }).toEqual({
+          code,
+          status: 400,
+          body: { status: 'error', error: { code, message: expect.any(String) } },
+        });
+      }
+      const metrics = await request(`${gw}/metrics`);
+      expect(metrics.body).toMatch(/webhook_signature_failures_total\{provider="stripe",reason="invalid_signature"\} [1-9]/);
+      expect(metrics.body).toMatch(/webhook_signature_failures_total\{provider="stripe",reason="timestamp_out_of_tolerance"\} 2/);
+    });
+
+    it('accepts either of the configured secrets (rotation)', async () => {
+      const res = await postStripe(gw, event('charge.refunded', { id: nextId('ch') }), { secret: TEST_SECRETS.stripeWebhookSecrets[1] });
+      expect(res).toMatchObject({ status: 200, body: { status: 'success', outcome: 'ignored' } });
+    });
+
+    it('answers 400 for a signed body that is not JSON or not an event, and changes nothing', async () => {
+      expect((await postStripe(gw, undefined, { raw: '{"id":' })).body.error.code).toBe('malformed_json');
+      expect((await postStripe(gw, undefined, { raw: '{"hello":"world"}' })).body.error.code).toBe('malformed_event');
+      expect((await postStripe(gw, undefined, { raw: '{"hello":"world"}' })).status).toBe(400);
+    });
+  });
+
+  it('subscribes a user from checkout to an active pro subscription (new payload layout)', async () => {
+    const user = await newUser();
+    const customer = nextId('cus');
+    const sub = subscriptionNew({ customer, start: nowSeconds() - 60, end: nowSeconds() + 30 * 86400 });
+    const checkout = event('checkout.session.completed', {
+      id: nextId('cs'),
+      object: 'checkout.session',
+      mode: 'subscription',
+      client_reference_id: user.id,
+      customer,
+      subscription: sub.id,
+      metadata: { user_id: user.id, plan: 'pro' },
+    });
+    expect((await postStripe(gw, checkout)).body).toEqual({ status: 'success', outcome: 'applied' });
+    // No user id on the subscription: found through the customer link made at checkout.
+    expect((await postStripe(gw, event('customer.subscription.created', sub))).body.outcome).toBe('applied');
+    const s = await subscriptionOf(user.id);
+    expect(s).toMatchObject({ plan: 'pro', status: 'active', provider: 'stripe', cancelAtPeriodEnd: false });
+    expect(s.features).toEqual(PRO_FEATURES);
+    expect(timestampDate(s.currentPeriodStart!).getTime()).toBe(sub.items.data[0]!.current_period_start * 1000);
+    expect(timestampDate(s.currentPeriodEnd!).getTime()).toBe(sub.items.data[0]!.current_period_end * 1000);
+  });
+
+  it('reads the period from the subscription itself in the pre-2025-03-31 layout', async () => {
+    const user = await newUser();
+    const start = nowSeconds() - 3600;
+    const sub = subscriptionOld({ userId: user.id, start, end: start + 7 * 86400 });
+    expect((await postStripe(gw, event('customer.subscription.created', sub, nowSeconds(), '2024-06-20'))).body.outcome).toBe('applied');
+    const s = await subscriptionOf(user.id);
+    expect(s.plan).toBe('pro');
+    expect(timestampDate(s.currentPeriodEnd!).getTime()).toBe((start + 7 * 86400) * 1000);
+  });
+
+  it('applies a repeated event once: the repeat is a duplicate and publishes nothing', async () => {
+    const nc = await connect({ servers: h.stack.natsUrl });
+    const seen: string[] = [];
+    const sub: Subscription = nc.subscribe('billing.subscription.changed');
+    void (async () => {
+      for await (const m of sub) seen.push(new TextDecoder().decode(m.data));
+    })();
+    try {
+      const user = await newUser();
+      const e = event('customer.subscription.created', subscriptionNew({ userId: user.id }));
+      const answers = await Promise.all(Array.from({ length: 5 }, () => postStripe(gw, e)));
+      const outcomes = answers.map((a) => a.body.outcome).sort();
+      expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
+      expect((await postStripe(gw, e)).body.outcome).toBe('duplicate');
+      await new Promise((r) => setTimeout(r, 500));
+      const mine = seen.filter((s) => s.includes(user.id));
+      expect(mine).toHaveLength(1);
+      expect(JSON.parse(mine[0]!)).toMatchObject({
+        userId: user.id,
+        previousPlan: 'free',
+        cause: 'stripe:customer.subscription.created',
+        subscription: { plan: 'pro', status: 'active', features: PRO_FEATURES },
+      });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('never lets an older event overwrite newer state (stale), whatever the arrival order', async () => {
+    const user = await newUser();
+    const customer = nextId('cus');
+    const id = nextId('sub');
+    const t = nowSeconds() - 100;
+    const created = event('customer.subscription.created', subscriptionNew({ id, customer, userId: user.id, status: 'active' }), t);
+    const pastDue = event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due' }), t + 20);
+    const olderActive = event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'active' }), t + 10);
+    expect((await postStripe(gw, pastDue)).body.outcome).toBe('applied');
+    expect((await postStripe(gw, created)).body.outcome).toBe('stale');
+    expect((await postStripe(gw, olderActive)).body.outcome).toBe('stale');
+    expect((await subscriptionOf(user.id)).status).toBe('past_due');
+  });
+
+  it('keeps features while past_due until the period ends, then not; deleted leaves the user on free, canceled', async () => {
+    const user = await newUser();
+    const id = nextId('sub');
+    const customer = nextId('cus');
+    const t = nowSeconds() - 1000;
+    await postStripe(gw, event('customer.subscription.created', subscriptionNew({ id, customer, userId: user.id }), t));
+    await postStripe(gw, event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due' }), t + 1));
+    expect((await subscriptionOf(user.id)).features).toEqual(PRO_FEATURES);
+    await postStripe(
+      gw,
+      event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due', start: t - 86400 * 30, end: t }), t + 2),
+    );
+    expect(await subscriptionOf(user.id)).toMatchObject({ status: 'past_due', features: [] });
+    await postStripe(gw, event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'unpaid' }), t + 3));
+    expect((await subscriptionOf(user.id)).features).toEqual([]);
+    expect((await postStripe(gw, event('customer.subscription.deleted', subscriptionNew({ id, customer, status: 'canceled' }), t + 4))).body.outcome).toBe(
+      'applied',
+    );
+    expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'free', status: 'canceled', features: [] });
+  });
+
+  it('does not let the end of an old subscription cancel the new one', async () => {
+    const user = await newUser();
+    const customer = nextId('cus');
+    const oldSub = subscriptionNew({ customer, userId: user.id });
+    const newSub = subscriptionNew({ customer, userId: user.id, price: 'price_enterprise_monthly' });
+    const t = nowSeconds() - 50;
+    await postStripe(gw, event('customer.subscription.created', oldSub, t));
+    await postStripe(gw, event('customer.subscription.created', newSub, t + 1));
+    const res = await postStripe(gw, event('customer.subscription.deleted', { ...oldSub, status: 'canceled' }, t + 2));
+    expect(res.body.outcome).toBe('ignored');
+    expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'enterprise', status: 'active' });
+  });
+
+  it('moves a subscription to past_due on invoice.payment_failed and back on invoice.paid, recording both payments', async () => {
+    const user = await newUser();
+    const customer = nextId('cus');
+    const sub = subscriptionNew({ customer, userId: user.id });
+    const t = nowSeconds() - 30;
+    await postStripe(gw, event('customer.subscription.created', sub, t));
+    const failed = invoiceNew({ subscription: sub.id, customer, userId: user.id, paid: false });
+    expect((await postStripe(gw, event('invoice.payment_failed', failed, t + 1))).body.outcome).toBe('applied');
+    expect((await subscriptionOf(user.id)).status).toBe('past_due');
+    // The retry succeeds on the same invoice, sent in the old layout (invoice.subscription).
+    const paid = { ...invoiceOld({ subscription: sub.id, customer, paid: true }), id: failed.id };
+    expect((await postStripe(gw, event('invoice.paid', paid, t + 2))).body.outcome).toBe('applied');
+    expect(await subscriptionOf(user.id)).toMatchObject({ status: 'active', features: PRO_FEATURES });
+    const { payments } = await billing.listPayments({ userId: user.id });
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ providerPaymentId: failed.id, status: 'paid', amount: 1500n, currency: 'usd', plan: 'pro' });
+  });
+
+  it('answers 200 unmatched for an unknown user and 200 ignored for an unknown type, and keeps both', async () => {
+    const unmatched = await postStripe(gw, event('customer.subscription.created', subscriptionNew({ userId: '00000000-0000-4000-8000-00000000abcd' })));
+    expect(unmatched).toMatchObject({ status: 200, body: { status: 'success', outcome: 'unmatched' } });
+    const ignored = await postStripe(gw, event('customer.created', { id: nextId('cus') }));
+    expect(ignored).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+    const metrics = (await request(`${gw}/metrics`)).body as string;
+    expect(metrics).toMatch(/webhooks_received_total\{provider="stripe",event_type="customer.subscription.created",outcome="unmatched"\} 1/);
+    expect(metrics).toMatch(/webhooks_received_total\{provider="stripe",event_type="other",outcome="ignored"\} [1-9]/);
+    expect(metrics).toMatch(/webhook_processing_seconds_count\{provider="stripe"\} [1-9]/);
+  });
+
+  describe('POST /api/payments/stripe/create-checkout', () => {
+    const post = (body: unknown, auth?: string) =>
+      request(`${gw}/api/payments/stripe/create-checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+        body: JSON.stringify(body),
+      });
+
+    it('needs a valid HS256 bearer token', async () => {
+      expect((await post({ plan: 'pro' })).body.error.code).toBe('missing_token');
+      expect((await post({ plan: 'pro' }, bearer('u1', 'another-secret-that-is-long-enough-000000'))).status).toBe(401);
+      expect((await post({ plan: 'pro' }, bearer('u1', undefined, -10))).body.error.code).toBe('token_expired');
+      // alg "none" must not pass.
+      const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"u1"}').toString('base64url')}.`;
+      expect((await post({ plan: 'pro' }, `Bearer ${none}`)).status).toBe(401);
+    });
+
+    it('creates a session for the signed-in user, and refuses bad input with 4xx codes', async () => {
+      const user = await newUser();
+      const ok = await post({ plan: 'pro', success_url: 'https://app.example.com/ok', cancel_url: 'https://app.example.com/no' }, bearer(user.id));
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ session_id: expect.stringMatching(/^cs_/), url: expect.stringMatching(/^https:/) });
+      expect((await post({ plan: 'pro' }, bearer(user.id))).body.error.code).toBe('missing_redirect_url');
+      expect((await post({ plan: 42 }, bearer(user.id))).body.error.code).toBe('invalid_request');
+      const unknownPlan = await post({ plan: 'gold', success_url: 'https://a.example/', cancel_url: 'https://a.example/' }, bearer(user.id));
+      expect(unknownPlan).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+      const unknownUser = await post({ plan: 'pro', success_url: 'https://a.example/', cancel_url: 'https://a.example/' }, bearer('00000000-0000-4000-8000-000000000001'));
+      expect(unknownUser.status).toBe(404);
+      const badJson = await request(`${gw}/api/payments/stripe/create-checkout`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: bearer(user.id) },
+        body: '{"plan":',
+      });
+      expect(badJson).toMatchObject({ status: 400, body: { error: { code: 'malformed_json' } } });
+    });
+  });
+});

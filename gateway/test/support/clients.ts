@@ -1,0 +1,71 @@
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { BillingService } from '@tbot/common';
+import { TEST_SECRETS } from '@tbot/local-stack/dist/testing';
+import jwt from 'jsonwebtoken';
+import { signStripePayload } from '../../src/webhook-signatures/stripe';
+import { signPaystackPayload } from '../../src/webhook-signatures/paystack';
+
+export function billingClient(baseUrl: string) {
+  return createClient(BillingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 5000 }));
+}
+
+export function bearer(userId: string, secret = TEST_SECRETS.jwtSecret, expiresIn = 300): string {
+  return `Bearer ${jwt.sign({ sub: userId }, secret, { algorithm: 'HS256', expiresIn })}`;
+}
+
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+async function answer(res: Response): Promise<Answer> {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON; keep the text
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+/** POSTs a Stripe event signed as Stripe signs it (secret index 0 unless told). */
+export async function postStripe(
+  gatewayUrl: string,
+  event: unknown,
+  opts: { secret?: string; timestamp?: number; header?: string | null; raw?: string } = {},
+): Promise<Answer> {
+  const raw = opts.raw ?? JSON.stringify(event);
+  const header =
+    opts.header === null
+      ? undefined
+      : (opts.header ?? signStripePayload(raw, opts.secret ?? TEST_SECRETS.stripeWebhookSecrets[0]!, opts.timestamp));
+  const res = await fetch(`${gatewayUrl}/api/payments/stripe/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=utf-8', ...(header ? { 'stripe-signature': header } : {}) },
+    body: raw,
+  });
+  return answer(res);
+}
+
+/** POSTs a Paystack event with x-paystack-signature as Paystack computes it. */
+export async function postPaystack(
+  gatewayUrl: string,
+  event: unknown,
+  opts: { key?: string; header?: string | null; raw?: string } = {},
+): Promise<Answer> {
+  const raw = opts.raw ?? JSON.stringify(event);
+  const header = opts.header === null ? undefined : (opts.header ?? signPaystackPayload(raw, opts.key ?? TEST_SECRETS.paystackSecretKey));
+  const res = await fetch(`${gatewayUrl}/api/payments/paystack/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(header ? { 'x-paystack-signature': header } : {}) },
+    body: raw,
+  });
+  return answer(res);
+}
+
+export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
+  return answer(await fetch(url, { redirect: 'manual', ...init }));
+}
