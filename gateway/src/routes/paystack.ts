@@ -93,7 +93,8 @@ export function paystackRoutes(config: GatewayConfig, clients: BillingClients, m
     try {
       const r = await clients.billing.verifyPaystackPayment({ reference: reference.data });
       logger.info({ reference: reference.data, paid: r.paid, payment_status: r.paymentStatus }, 'paystack callback verified');
-      return finish(r.paid, r.paymentStatus);
+      // Paid at Paystack but not for what the plan costs (amount, currency): not accepted.
+      return finish(r.paid, r.paid || r.paymentStatus !== 'success' ? r.paymentStatus : 'not_accepted');
     } catch (err) {
       logger.error({ err, reference: reference.data }, 'paystack callback could not be verified');
       // The charge.success webhook still applies the payment; the payer learns it is pending.

@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every Node service. The command picks the service; the entrypoint always
+# preloads OpenTelemetry so http, express and mongodb are patched before the service loads.
+#
+#   docker build -t tradingbot .
+#   docker run tradingbot                                # gateway (the default CMD)
+#   docker run tradingbot services/billing/dist/main.js  # billing
+#
+# SERVICE selection: override the CMD (docker-compose `command:`, Kubernetes `args:`) with
+# the service's entry point, relative to /app:
+#   gateway  gateway/dist/main.js           (HTTP, PORT=8080)
+#   billing  services/billing/dist/main.js  (gRPC/Connect over h2c, BILLING_PORT=50051)
+# For a shell: docker run --rm -it --entrypoint bash tradingbot
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- manifests: only what `npm ci` reads, so its layers stay cached until a dependency changes
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+# npm ci checks the lockfile against every workspace, so all of them are needed here,
+# deploy/local included (it is not shipped).
+COPY services/common/package.json services/common/
+COPY services/billing/package.json services/billing/
+COPY gateway/package.json gateway/
+COPY deploy/local/package.json deploy/local/
+
+# ---- build: all dependencies (buf's binary arrives as @bufbuild/buf-linux-<arch>), then
+# `npm run build` = `buf generate` (proto -> services/common/src/gen) + `tsc -b`.
+FROM manifests AS build
+RUN --mount=type=cache,target=/root/.npm npm ci
+COPY buf.yaml buf.gen.yaml tsconfig.json tsconfig.base.json ./
+COPY proto/ proto/
+COPY services/ services/
+COPY gateway/ gateway/
+COPY deploy/local/ deploy/local/
+RUN npm run build
+
+# ---- prod-deps: the same lockfile without devDependencies. The root package has only
+# devDependencies, so this is exactly the workspaces' runtime dependencies. Install scripts
+# are skipped: no runtime dependency needs one (protobufjs' postinstall is a no-op check).
+FROM manifests AS prod-deps
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts
+
+# ---- runtime
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# node_modules (hoisted; @tbot/* are symlinks into the workspace folders) and package.json files.
+COPY --from=prod-deps /app ./
+COPY --from=build /app/services/common/dist services/common/dist
+COPY --from=build /app/services/billing/dist services/billing/dist
+COPY --from=build /app/services/billing/plans.json services/billing/plans.json
+COPY --from=build /app/gateway/dist gateway/dist
+# Everything above is owned by root and read-only to the service: it cannot rewrite its code.
+# Numeric uid (the image's `node` user) so Kubernetes can verify runAsNonRoot.
+USER 1000:1000
+EXPOSE 8080 50051
+# Node is PID 1: the services handle SIGTERM/SIGINT themselves (graceful shutdown).
+ENTRYPOINT ["node", "--require", "@tbot/common/dist/telemetry/register.js"]
+CMD ["gateway/dist/main.js"]
