@@ -67,13 +67,18 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
     if (!plan || plan.id === 'free') throw invalid(`plan: no paid plan "${planId}"`);
     return plan;
   };
-  const applied = (r: LedgerResult) =>
-    create(ApplyEventResponseSchema, {
+  const applied = (r: LedgerResult) => {
+    d.logger.info(
+      { event_key: r.eventKey || undefined, outcome: r.outcome, user_id: r.userId, detail: r.detail },
+      'provider event handled',
+    );
+    return create(ApplyEventResponseSchema, {
       outcome: OUTCOMES[r.outcome],
       userId: r.userId ?? '',
       eventKey: r.eventKey,
       detail: r.detail ?? '',
     });
+  };
 
   return {
     async createUser(req) {

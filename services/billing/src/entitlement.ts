@@ -24,7 +24,9 @@ export function isEntitled(s: SubscriptionState, now: Date): boolean {
   if (UNTIL_PERIOD_END.has(s.status)) return beforeEnd;
   if (!LIVE.has(s.status)) return false;
   const oneOffPayment = s.provider === 'paystack' && !s.providerSubscriptionId;
-  if (oneOffPayment || s.cancelAtPeriodEnd) return end === undefined || beforeEnd;
+  // A one-off payment without a known end bought nothing we can measure: no access.
+  if (oneOffPayment) return beforeEnd;
+  if (s.cancelAtPeriodEnd) return end === undefined || beforeEnd;
   return true;
 }
 

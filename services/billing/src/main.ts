@@ -57,13 +57,16 @@ async function main(): Promise<void> {
       stripeEvents: new StripeEventApplier(models, plans, subs, ledger, logger),
       paystackEvents: new PaystackEventApplier(models, plans, subs, ledger, paystack, logger),
     });
-    const ready = async () => !nc.isClosed() && (await pingMongo(mongo));
+    const dependencies = {
+      mongodb: () => pingMongo(mongo),
+      nats: async () => !nc.isClosed() && !nc.isDraining() && nc.info !== undefined,
+    };
     const server = await startRpcServer({
       port: config.BILLING_PORT,
       logger,
       routes: (router) => {
         router.service(BillingService, impl);
-        registerHealth(router, [BillingService.typeName], ready);
+        registerHealth(router, [BillingService.typeName], dependencies);
       },
     });
 

@@ -30,8 +30,15 @@ export class PlanCatalog {
     for (const plan of plans) {
       if (this.byId.has(plan.id)) throw new Error(`plan ${plan.id} is listed twice`);
       this.byId.set(plan.id, plan);
-      for (const price of plan.stripe?.price_ids ?? []) this.byStripePrice.set(price, plan);
-      if (plan.paystack?.plan_code) this.byPaystackCode.set(plan.paystack.plan_code, plan);
+      for (const price of plan.stripe?.price_ids ?? []) {
+        if (this.byStripePrice.has(price)) throw new Error(`Stripe price ${price} is listed in two plans`);
+        this.byStripePrice.set(price, plan);
+      }
+      const code = plan.paystack?.plan_code;
+      if (code) {
+        if (this.byPaystackCode.has(code)) throw new Error(`Paystack plan code ${code} is listed in two plans`);
+        this.byPaystackCode.set(code, plan);
+      }
     }
     if (!this.byId.has(FREE_PLAN)) this.byId.set(FREE_PLAN, { id: FREE_PLAN, features: [] });
   }
@@ -47,7 +54,11 @@ export class PlanCatalog {
     if (!parsed.success) {
       throw new Error(`PLANS_FILE ${file} is invalid: ${z.prettifyError(parsed.error)}`);
     }
-    return new PlanCatalog(parsed.data.plans);
+    try {
+      return new PlanCatalog(parsed.data.plans);
+    } catch (err) {
+      throw new Error(`PLANS_FILE ${file} is invalid: ${(err as Error).message}`);
+    }
   }
 
   get(id: string): Plan | undefined {

@@ -20,13 +20,14 @@ export function loadConfig<S extends z.ZodObject>(
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
     // An empty variable means "not set": `FOO= npm start` should fall back to the default.
-    input[key] = value === '' ? undefined : value;
+    input[key] = value === undefined || value.trim() === '' ? undefined : value;
   }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
-        const name = issue.path.join('.') || '(config)';
+        const name = issue.path.join('.');
+        if (!name) return `configuration is invalid: ${issue.message}`;
         return input[name] === undefined
           ? `${name} is required but not set`
           : `${name} is invalid: ${issue.message}`;

@@ -13,17 +13,24 @@ export type ReadinessCheck = () => Promise<boolean>;
 
 /**
  * grpc.health.v1 for Kubernetes `grpc:` probes and the gateway's /readyz. The empty
- * service name and each listed service name report the same overall state.
+ * service name and each listed service name report all dependencies together; each
+ * dependency can also be asked for by its own name ("mongodb", "nats").
  */
 export function registerHealth(
   router: ConnectRouter,
   serviceNames: string[],
-  ready: ReadinessCheck,
+  dependencies: Record<string, ReadinessCheck>,
 ): void {
-  const known = new Set(['', ...serviceNames]);
+  const overall = new Set(['', ...serviceNames]);
   const status = async (service: string) => {
-    if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
-    return (await ready()) ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    const checks = overall.has(service)
+      ? Object.values(dependencies)
+      : dependencies[service]
+        ? [dependencies[service]]
+        : undefined;
+    if (!checks) return ServingStatus.SERVICE_UNKNOWN;
+    const results = await Promise.all(checks.map((c) => c().catch(() => false)));
+    return results.every(Boolean) ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   };
   const impl: ServiceImpl<typeof Health> = {
     async check(req) {

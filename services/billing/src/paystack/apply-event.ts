@@ -289,7 +289,7 @@ export function eventKey(event: PaystackEvent): string | undefined {
   if (event.event.startsWith('invoice.')) {
     const code = s(d.invoice_code);
     // invoice.update is sent again as an invoice moves (pending → success): each state once.
-    return code ? `paystack:${event.event}:${code}:${s(d.status) ?? ''}:${d.paid === true ? 'paid' : 'unpaid'}` : undefined;
+    return code ? `paystack:${event.event}:${code}:${s(d.status) ?? ''}:${d.paid === true || d.paid === 1 ? 'paid' : 'unpaid'}` : undefined;
   }
   if (event.event.startsWith('subscription.')) {
     const code = s(d.subscription_code);

@@ -31,6 +31,8 @@ function grpcCode(err: unknown): number {
 
 /** SERVER span for every call, continuing the caller's trace from `traceparent`. */
 export const serverTracingInterceptor: Interceptor = (next) => async (req) => {
+  // Probes call the health service every few seconds; tracing them only adds noise.
+  if (req.service.typeName === 'grpc.health.v1.Health') return next(req);
   const parent = propagation.extract(context.active(), req.header, headerGetter);
   const span = tracer.startSpan(
     `${req.service.typeName}/${req.method.name}`,
@@ -65,6 +67,7 @@ export const serverTracingInterceptor: Interceptor = (next) => async (req) => {
 
 /** CLIENT span for every outgoing call, with `traceparent` injected into the request. */
 export const clientTracingInterceptor: Interceptor = (next) => async (req) => {
+  if (req.service.typeName === 'grpc.health.v1.Health') return next(req);
   const span = tracer.startSpan(`${req.service.typeName}/${req.method.name}`, {
     kind: SpanKind.CLIENT,
     attributes: {
