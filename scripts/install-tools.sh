@@ -33,11 +33,20 @@ build() { # name module@version installer
     echo "tools: $1 up to date ($2)"
     return
   fi
+  need_go
   echo "tools: building $2 (takes a few minutes)"
   "$3" "$1" "$2"
   echo "$2" > "$TOOLS_BIN/.$1.version"
 }
 
-command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB and stripe-mock" >&2; exit 1; }
-build ferretdb github.com/FerretDB/FerretDB@v1.24.2 install_ferretdb
-build stripe-mock github.com/stripe/stripe-mock@v0.197.0 install_module
+need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB and stripe-mock" >&2; exit 1; }; }
+# Usage: install-tools.sh [ferretdb] [stripe-mock]   (no arguments: both)
+wanted=("$@")
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(ferretdb stripe-mock)
+for tool in "${wanted[@]}"; do
+  case "$tool" in
+    ferretdb) build ferretdb github.com/FerretDB/FerretDB@v1.24.2 install_ferretdb ;;
+    stripe-mock) build stripe-mock github.com/stripe/stripe-mock@v0.197.0 install_module ;;
+    *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
+  esac
+done

@@ -24,7 +24,7 @@ export const gatewayConfigSchema = z.object({
   /** Requests per minute per signed-in user on the payment-initiating routes. */
   USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(20),
   /** Requests per minute per client address on the public webhook routes. */
-  IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(1200),
+  IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(3000),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

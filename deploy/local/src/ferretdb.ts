@@ -9,13 +9,15 @@ export interface RunningFerretDB {
 }
 
 /**
- * Starts FerretDB with its SQLite backend, data under dataDir. It speaks the MongoDB
- * wire protocol, so mongoose connects to it as to MongoDB.
+ * Starts FerretDB, data under dataDir with its SQLite backend, or in PostgreSQL when
+ * postgresqlUrl is given. It speaks the MongoDB wire protocol, so mongoose connects to
+ * it as to MongoDB.
  */
 export async function startFerretDB(opts: {
   dataDir: string;
   database?: string;
   port?: number;
+  postgresqlUrl?: string;
   sink?: LineSink;
 }): Promise<RunningFerretDB> {
   const bin = findTool('ferretdb', process.env.FERRETDB_BIN);
@@ -34,8 +36,9 @@ export async function startFerretDB(opts: {
     'ferretdb',
     bin,
     [
-      '--handler=sqlite',
-      `--sqlite-url=file:${sqliteDir}/`,
+      ...(opts.postgresqlUrl
+        ? ['--handler=postgresql', `--postgresql-url=${opts.postgresqlUrl}`]
+        : ['--handler=sqlite', `--sqlite-url=file:${sqliteDir}/`]),
       `--listen-addr=127.0.0.1:${port}`,
       `--state-dir=${stateDir}`,
       '--debug-addr=127.0.0.1:0',

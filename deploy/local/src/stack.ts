@@ -53,7 +53,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     let mongoUri = baseEnv.MONGODB_URI || undefined;
     if (!mongoUri) {
-      const ferret = await startFerretDB({ dataDir: path.join(opts.dataDir, 'ferretdb'), sink: opts.sink });
+      const ferret = await startFerretDB({
+        dataDir: path.join(opts.dataDir, 'ferretdb'),
+        database: baseEnv.FERRETDB_DATABASE,
+        postgresqlUrl: baseEnv.FERRETDB_POSTGRESQL_URL,
+        sink: opts.sink,
+      });
       children.set('ferretdb', ferret.child);
       mongoUri = ferret.uri;
     }

@@ -59,6 +59,8 @@ const SUCCEEDED = new Set(['paid', 'success', 'succeeded']);
 
 /** Reads and writes users' subscription state and payment history. */
 export class Subscriptions {
+  private readonly linked = new Set<string>();
+
   constructor(
     private readonly models: Models,
     private readonly plans: PlanCatalog,
@@ -136,10 +138,12 @@ export class Subscriptions {
   ): Promise<void> {
     for (const [field, value] of Object.entries(link)) {
       if (!value) continue;
-      await this.models.User.updateOne(
-        { _id: userId, [field]: null },
-        { $set: { [field]: value } },
-      );
+      // A link, once made, never changes: skip the write for links this process has seen.
+      const key = `${userId}|${field}|${value}`;
+      if (this.linked.has(key)) continue;
+      await this.models.User.updateOne({ _id: userId, [field]: null }, { $set: { [field]: value } });
+      if (this.linked.size >= 50_000) this.linked.clear();
+      this.linked.add(key);
     }
   }
 

@@ -45,7 +45,7 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
       ...extra,
       env: {
         LOG_LEVEL: 'info',
-        MONGODB_URI: '',
+        MONGODB_URI: process.env.TEST_MONGODB_URI ?? '',
         STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
         STRIPE_API_BASE: stripeMock.url,
         STRIPE_WEBHOOK_SECRET: TEST_SECRETS.stripeWebhookSecrets.join(','),
