@@ -52,6 +52,8 @@ describe('BillingService over plain gRPC (grpc-js + proto-loader)', () => {
   it('serves grpc.health.v1 for the whole server and for BillingService', async () => {
     await expect(call(health, 'Check', { service: '' })).resolves.toEqual({ status: 'SERVING' });
     await expect(call(health, 'Check', { service: 'billing.v1.BillingService' })).resolves.toEqual({ status: 'SERVING' });
+    await expect(call(health, 'Check', { service: 'mongodb' })).resolves.toEqual({ status: 'SERVING' });
+    await expect(call(health, 'Check', { service: 'liveness' })).resolves.toEqual({ status: 'SERVING' });
     await expect(call(health, 'Check', { service: 'no.such.Service' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 

@@ -14,7 +14,8 @@ export type ReadinessCheck = () => Promise<boolean>;
 /**
  * grpc.health.v1 for Kubernetes `grpc:` probes and the gateway's /readyz. The empty
  * service name and each listed service name report all dependencies together; each
- * dependency can also be asked for by its own name ("mongodb", "nats").
+ * dependency can also be asked for by its own name ("mongodb", "nats"), and "liveness"
+ * answers SERVING whenever the process answers at all.
  */
 export function registerHealth(
   router: ConnectRouter,
@@ -23,6 +24,8 @@ export function registerHealth(
 ): void {
   const overall = new Set(['', ...serviceNames]);
   const status = async (service: string) => {
+    // For liveness probes: answering at all is the proof; dependencies are readiness's job.
+    if (service === 'liveness') return ServingStatus.SERVING;
     const checks = overall.has(service)
       ? Object.values(dependencies)
       : dependencies[service]
