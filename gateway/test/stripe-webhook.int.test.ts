@@ -31,8 +31,8 @@ describe('Stripe webhooks through the gateway', () => {
         [{ header: null }, 'missing_signature'],
         [{ header: 'v1=abc' }, 'malformed_signature'],
         [{ secret: 'whsec_attacker' }, 'invalid_signature'],
-        [{ timestamp: nowSeconds() - 301 }, 'timestamp_out_of_tolerance'],
-        [{ timestamp: nowSeconds() + 301 }, 'timestamp_out_of_tolerance'],
+        [{ timestamp: nowSeconds() - 400 }, 'timestamp_out_of_tolerance'],
+        [{ timestamp: nowSeconds() + 400 }, 'timestamp_out_of_tolerance'],
       ];
       for (const [opts, code] of cases) {
         const res = await postStripe(gw, anyEvent(), opts);

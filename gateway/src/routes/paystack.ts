@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { ApplyPaystackEventRequestSchema, type Logger } from '@tbot/common';
+import { ApplyPaystackEventRequestSchema, PAYSTACK_EVENT_TYPES, type Logger } from '@tbot/common';
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { requireUser, type AuthedRequest } from '../auth';
@@ -10,16 +10,6 @@ import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import { verifyPaystackSignature } from '../webhook-signatures/paystack';
 import { webhookHandler } from './webhook';
-
-export const PAYSTACK_EVENT_TYPES = [
-  'charge.success',
-  'subscription.create',
-  'subscription.disable',
-  'subscription.not_renew',
-  'invoice.create',
-  'invoice.update',
-  'invoice.payment_failed',
-] as const;
 
 const paystackEventShape = z.object({
   event: z.string().min(1).max(100),

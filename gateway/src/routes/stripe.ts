@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { ApplyStripeEventRequestSchema, type Logger } from '@tbot/common';
+import { ApplyStripeEventRequestSchema, STRIPE_EVENT_TYPES, type Logger } from '@tbot/common';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { requireUser, type AuthedRequest } from '../auth';
@@ -10,16 +10,6 @@ import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import { verifyStripeSignature } from '../webhook-signatures/stripe';
 import { webhookHandler } from './webhook';
-
-export const STRIPE_EVENT_TYPES = [
-  'checkout.session.completed',
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'invoice.paid',
-  'invoice.payment_failed',
-  'payment_intent.succeeded',
-] as const;
 
 const stripeEventShape = z.object({
   id: z.string().regex(/^evt_\w+$/),

@@ -17,16 +17,6 @@ import {
   type PaystackEvent,
 } from './payload';
 
-export const PAYSTACK_EVENT_TYPES = [
-  'charge.success',
-  'subscription.create',
-  'subscription.disable',
-  'subscription.not_renew',
-  'invoice.create',
-  'invoice.update',
-  'invoice.payment_failed',
-] as const;
-
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The ledger key of a charge, shared by the webhook and the callback's verification. */

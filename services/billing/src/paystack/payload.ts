@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { int, isoDate as date, obj, str, type Obj } from '../json-fields';
 import type { Plan, PlanCatalog } from '../plans';
 
 // Paystack events carry no id and no timestamp of their own: the ledger keys them on
@@ -9,21 +10,6 @@ export const paystackEventSchema = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 export type PaystackEvent = z.infer<typeof paystackEventSchema>;
-
-type Obj = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const obj = (v: unknown): Obj | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
-const date = (v: unknown): Date | undefined => {
-  const s = str(v);
-  if (!s) return undefined;
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? undefined : d;
-};
-const int = (v: unknown): number | undefined => {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) ? Math.trunc(n) : undefined;
-};
 
 /**
  * `metadata` arrives as an object, a JSON string, `0` or `""` depending on how the

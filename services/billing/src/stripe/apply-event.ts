@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { Logger } from '@tbot/common';
+import { STRIPE_EVENT_TYPES, type Logger } from '@tbot/common';
 import type { EffectResult, EventLedger, LedgerResult, OutboxEvent } from '../ledger';
 import type { Models } from '../models';
 import { FREE_PLAN, type PlanCatalog } from '../plans';
@@ -12,16 +12,6 @@ import {
   stripeEventSchema,
   type StripeEvent,
 } from './payload';
-
-export const STRIPE_EVENT_TYPES = [
-  'checkout.session.completed',
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'invoice.paid',
-  'invoice.payment_failed',
-  'payment_intent.succeeded',
-] as const;
 
 /** Same-second tie-breaker: a deletion beats an update beats a creation. */
 const RANK: Record<string, number> = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { num, obj, str, type Obj } from '../json-fields';
 
 // Stripe payloads follow the webhook endpoint's API version. These readers accept both
 // layouts: before 2025-03-31.basil the period sits on the subscription and an invoice
@@ -16,12 +17,6 @@ export const stripeEventSchema = z.object({
 });
 export type StripeEvent = z.infer<typeof stripeEventSchema>;
 
-type Obj = Record<string, unknown>;
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const obj = (v: unknown): Obj | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
 const list = (v: unknown): Obj[] => {
   const data = obj(v)?.data;
   return Array.isArray(data) ? (data.filter((d) => obj(d)) as Obj[]) : [];
