@@ -20,7 +20,8 @@ export const gatewayConfigSchema = z.object({
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default('false'),
-  WEBHOOK_BODY_LIMIT: z.string().default('512kb'),
+  /** Largest webhook body; larger ones get 413 before any work is done. */
+  WEBHOOK_MAX_BYTES: env.positiveInt(1024 * 1024),
   /** Requests per minute per signed-in user on the payment-initiating routes. */
   USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(20),
   /** Requests per minute per client address on the public webhook routes. */

@@ -1,10 +1,13 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Response } from 'express';
 
-/** Every error answer has the same shape: a machine-readable code and a sentence. */
+/** Every error answer has the same shape: `{"error":"<machine-readable code>","message":"…"}`. */
 export function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ status: 'error', error: { code, message } });
+  res.status(status).json({ error: code, message });
 }
+
+/** Seconds a webhook sender should wait before retrying when we could not take its event. */
+const RETRY_AFTER_SECONDS = '30';
 
 /**
  * Maps an internal RPC failure to an HTTP answer. Caller mistakes become 4xx; our own
@@ -14,7 +17,8 @@ export function sendRpcError(res: Response, err: unknown): void {
   const ce = ConnectError.from(err);
   switch (ce.code) {
     case Code.InvalidArgument:
-      return sendError(res, 400, 'invalid_request', ce.rawMessage);
+      // Billing names the precise problem (e.g. unknown_plan) in the error-code trailer.
+      return sendError(res, 400, ce.metadata.get('error-code') ?? 'invalid_request', ce.rawMessage);
     case Code.NotFound:
       return sendError(res, 404, 'not_found', ce.rawMessage);
     case Code.AlreadyExists:
@@ -28,8 +32,10 @@ export function sendRpcError(res: Response, err: unknown): void {
     case Code.ResourceExhausted:
       return sendError(res, 429, 'rate_limited', ce.rawMessage);
     case Code.DeadlineExceeded:
+      res.set('Retry-After', RETRY_AFTER_SECONDS);
       return sendError(res, 504, 'upstream_timeout', 'an internal service did not answer in time');
     default:
+      res.set('Retry-After', RETRY_AFTER_SECONDS);
       return sendError(res, 503, 'upstream_unavailable', 'an internal service is unavailable; retry later');
   }
 }

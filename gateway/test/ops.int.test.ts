@@ -7,7 +7,7 @@ describe('operating the gateway', () => {
   let gw: string;
 
   beforeAll(async () => {
-    h = await startBillingHarness({ serviceEnv: { gateway: { WEBHOOK_BODY_LIMIT: '8kb' } } });
+    h = await startBillingHarness({ serviceEnv: { gateway: { WEBHOOK_MAX_BYTES: '8192' } } });
     gw = h.stack.gatewayUrl;
   });
   afterAll(async () => {
@@ -27,9 +27,9 @@ describe('operating the gateway', () => {
   });
 
   it('answers unknown routes and oversized bodies with JSON 4xx codes', async () => {
-    expect(await request(`${gw}/api/nope`)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(await request(`${gw}/api/nope`)).toMatchObject({ status: 404, body: { error: 'not_found' } });
     const big = await postStripe(gw, undefined, { raw: JSON.stringify({ pad: 'x'.repeat(10_000) }) });
-    expect(big).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
+    expect(big).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
   });
 
   it('answers 503 while billing is down, so the provider retries, and applies the retry once billing is back', async () => {
@@ -42,7 +42,8 @@ describe('operating the gateway', () => {
     expect(h.logs.some((l) => l.startsWith('billing') && l.includes('"msg":"stopped"'))).toBe(true);
 
     const down = await postStripe(gw, e);
-    expect(down).toMatchObject({ status: 503, body: { error: { code: 'upstream_unavailable' } } });
+    expect(down).toMatchObject({ status: 503, body: { error: 'upstream_unavailable' } });
+    expect(down.headers.get('retry-after')).toBe('30');
     const notReady = await request(`${gw}/readyz`);
     expect(notReady).toMatchObject({ status: 503, body: { status: 'not_ready', checks: { billing: 'unreachable' } } });
 

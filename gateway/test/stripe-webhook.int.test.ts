@@ -39,7 +39,7 @@ describe('Stripe webhooks through the gateway', () => {
         expect({ code, status: res.status, body: res.body }).toEqual({
           code,
           status: 400,
-          body: { status: 'error', error: { code, message: expect.any(String) } },
+          body: { error: code, message: expect.any(String) },
         });
       }
       const metrics = await request(`${gw}/metrics`);
@@ -53,8 +53,8 @@ describe('Stripe webhooks through the gateway', () => {
     });
 
     it('answers 400 for a signed body that is not JSON or not an event, and changes nothing', async () => {
-      expect((await postStripe(gw, undefined, { raw: '{"id":' })).body.error.code).toBe('malformed_json');
-      expect((await postStripe(gw, undefined, { raw: '{"hello":"world"}' })).body.error.code).toBe('malformed_event');
+      expect((await postStripe(gw, undefined, { raw: '{"id":' })).body.error).toBe('malformed_payload');
+      expect((await postStripe(gw, undefined, { raw: '{"hello":"world"}' })).body.error).toBe('malformed_payload');
       expect((await postStripe(gw, undefined, { raw: '{"hello":"world"}' })).status).toBe(400);
     });
   });
@@ -94,10 +94,10 @@ describe('Stripe webhooks through the gateway', () => {
 
   it('applies a repeated event once: the repeat is a duplicate and publishes nothing', async () => {
     const nc = await connect({ servers: h.stack.natsUrl });
-    const seen: string[] = [];
-    const sub: Subscription = nc.subscribe('billing.subscription.changed');
+    const seen: Array<{ subject: string; data: string; msgId: string }> = [];
+    const sub: Subscription = nc.subscribe('billing.>');
     void (async () => {
-      for await (const m of sub) seen.push(new TextDecoder().decode(m.data));
+      for await (const m of sub) seen.push({ subject: m.subject, data: new TextDecoder().decode(m.data), msgId: m.headers?.get('Nats-Msg-Id') ?? '' });
     })();
     try {
       const user = await newUser();
@@ -107,13 +107,22 @@ describe('Stripe webhooks through the gateway', () => {
       expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
       expect((await postStripe(gw, e)).body.outcome).toBe('duplicate');
       await new Promise((r) => setTimeout(r, 500));
-      const mine = seen.filter((s) => s.includes(user.id));
+      const mine = seen.filter((m) => m.data.includes(user.id));
       expect(mine).toHaveLength(1);
-      expect(JSON.parse(mine[0]!)).toMatchObject({
-        userId: user.id,
-        previousPlan: 'free',
-        cause: 'stripe:customer.subscription.created',
-        subscription: { plan: 'pro', status: 'active', features: PRO_FEATURES },
+      expect(mine[0]!.subject).toBe('billing.subscription.activated');
+      expect(mine[0]!.msgId).toBe(`stripe:${e.id}`);
+      expect(JSON.parse(mine[0]!.data)).toEqual({
+        event_id: `stripe:${e.id}`,
+        user_id: user.id,
+        email: user.email,
+        plan: 'pro',
+        previous_plan: 'free',
+        status: 'active',
+        provider: 'stripe',
+        current_period_start: new Date(e.data.object.items.data[0]!.current_period_start * 1000).toISOString().replace('.000Z', 'Z'),
+        current_period_end: new Date(e.data.object.items.data[0]!.current_period_end * 1000).toISOString().replace('.000Z', 'Z'),
+        features: PRO_FEATURES,
+        cause: 'customer.subscription.created',
       });
     } finally {
       await nc.close();
@@ -206,9 +215,9 @@ describe('Stripe webhooks through the gateway', () => {
       });
 
     it('needs a valid HS256 bearer token', async () => {
-      expect((await post({ plan: 'pro' })).body.error.code).toBe('missing_token');
+      expect((await post({ plan: 'pro' })).body.error).toBe('missing_token');
       expect((await post({ plan: 'pro' }, bearer('u1', 'another-secret-that-is-long-enough-000000'))).status).toBe(401);
-      expect((await post({ plan: 'pro' }, bearer('u1', undefined, -10))).body.error.code).toBe('token_expired');
+      expect((await post({ plan: 'pro' }, bearer('u1', undefined, -10))).body.error).toBe('token_expired');
       // alg "none" must not pass.
       const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"u1"}').toString('base64url')}.`;
       expect((await post({ plan: 'pro' }, `Bearer ${none}`)).status).toBe(401);
@@ -219,10 +228,10 @@ describe('Stripe webhooks through the gateway', () => {
       const ok = await post({ plan: 'pro', success_url: 'https://app.example.com/ok', cancel_url: 'https://app.example.com/no' }, bearer(user.id));
       expect(ok.status).toBe(200);
       expect(ok.body).toEqual({ session_id: expect.stringMatching(/^cs_/), url: expect.stringMatching(/^https:/) });
-      expect((await post({ plan: 'pro' }, bearer(user.id))).body.error.code).toBe('missing_redirect_url');
-      expect((await post({ plan: 42 }, bearer(user.id))).body.error.code).toBe('invalid_request');
+      expect((await post({ plan: 'pro' }, bearer(user.id))).body.error).toBe('missing_redirect_url');
+      expect((await post({ plan: 42 }, bearer(user.id))).body.error).toBe('invalid_request');
       const unknownPlan = await post({ plan: 'gold', success_url: 'https://a.example/', cancel_url: 'https://a.example/' }, bearer(user.id));
-      expect(unknownPlan).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+      expect(unknownPlan).toMatchObject({ status: 400, body: { error: 'unknown_plan' } });
       const unknownUser = await post({ plan: 'pro', success_url: 'https://a.example/', cancel_url: 'https://a.example/' }, bearer('00000000-0000-4000-8000-000000000001'));
       expect(unknownUser.status).toBe(404);
       const badJson = await request(`${gw}/api/payments/stripe/create-checkout`, {
@@ -230,7 +239,7 @@ describe('Stripe webhooks through the gateway', () => {
         headers: { 'content-type': 'application/json', authorization: bearer(user.id) },
         body: '{"plan":',
       });
-      expect(badJson).toMatchObject({ status: 400, body: { error: { code: 'malformed_json' } } });
+      expect(badJson).toMatchObject({ status: 400, body: { error: 'malformed_payload' } });
     });
   });
 });

@@ -25,7 +25,7 @@ export function paystackRoutes(config: GatewayConfig, clients: BillingClients, m
 
   router.post(
     '/webhook',
-    express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT }),
+    express.raw({ type: () => true, limit: config.WEBHOOK_MAX_BYTES }),
     (req, res, next) => (secret ? next() : notConfigured(res)),
     webhookHandler(
       {

@@ -30,7 +30,7 @@ export function stripeRoutes(config: GatewayConfig, clients: BillingClients, met
 
   router.post(
     '/webhook',
-    express.raw({ type: () => true, limit: config.WEBHOOK_BODY_LIMIT }),
+    express.raw({ type: () => true, limit: config.WEBHOOK_MAX_BYTES }),
     (req, res, next) => {
       if (secrets.length === 0) return sendError(res, 503, 'not_configured', 'STRIPE_WEBHOOK_SECRET is not set');
       return next();

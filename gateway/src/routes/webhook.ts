@@ -47,10 +47,10 @@ export function webhookHandler(spec: WebhookSpec, metrics: Metrics, logger: Logg
       try {
         body = JSON.parse(raw.toString('utf8'));
       } catch {
-        return sendError(res, 400, 'malformed_json', 'the body is not JSON');
+        return sendError(res, 400, 'malformed_payload', 'the body is not JSON');
       }
       type = spec.eventType(body);
-      if (!type) return sendError(res, 400, 'malformed_event', `the body is not a ${spec.provider} event`);
+      if (!type) return sendError(res, 400, 'malformed_payload', `the body is not a ${spec.provider} event`);
       try {
         const result = await spec.apply(raw);
         outcome = outcomeName(result.outcome);

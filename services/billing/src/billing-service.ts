@@ -33,8 +33,12 @@ const emailSchema = z.email().max(254);
 const userIdSchema = z.uuid();
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-function invalid(message: string): ConnectError {
-  return new ConnectError(message, Code.InvalidArgument);
+/**
+ * INVALID_ARGUMENT with a machine-readable reason in the `error-code` response metadata
+ * (a gRPC trailer), which the gateway passes on as its error code.
+ */
+function invalid(message: string, errorCode = 'invalid_request'): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument, { 'error-code': errorCode });
 }
 
 function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
@@ -62,9 +66,9 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
     return user;
   };
   const paidPlan = (planId: string) => {
-    if (!planId) throw invalid('plan: required');
+    if (!planId) throw invalid('plan: required', 'unknown_plan');
     const plan = d.plans.get(planId);
-    if (!plan || plan.id === 'free') throw invalid(`plan: no paid plan "${planId}"`);
+    if (!plan || plan.id === 'free') throw invalid(`plan: no paid plan "${planId}"`, 'unknown_plan');
     return plan;
   };
   const applied = (r: LedgerResult) => {
@@ -107,7 +111,7 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
       const user = await loadUser(req.userId);
       const plan = paidPlan(req.plan);
       const price = plan.stripe?.price_ids[0];
-      if (!price) throw invalid(`plan: "${plan.id}" is not sold through Stripe`);
+      if (!price) throw invalid(`plan: "${plan.id}" is not sold through Stripe`, 'unknown_plan');
       const successUrl = check(httpUrl, req.successUrl, 'success_url');
       const cancelUrl = check(httpUrl, req.cancelUrl, 'cancel_url');
       const metadata = { user_id: user._id, plan: plan.id };
@@ -130,7 +134,7 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
       const user = await loadUser(req.userId);
       const plan = paidPlan(req.plan);
       const price = plan.paystack;
-      if (!price) throw invalid(`plan: "${plan.id}" is not sold through Paystack`);
+      if (!price) throw invalid(`plan: "${plan.id}" is not sold through Paystack`, 'unknown_plan');
       const callbackUrl = req.callbackUrl ? check(httpUrl, req.callbackUrl, 'callback_url') : undefined;
       // Our own reference, so the callback and the webhook can be matched to this attempt.
       const reference = `tb_${randomBytes(12).toString('hex')}`;

@@ -5,6 +5,8 @@ export type Outcome = 'applied' | 'duplicate' | 'stale' | 'ignored' | 'unmatched
 
 export interface OutboxEvent {
   subject: string;
+  /** Nats-Msg-Id: JetStream drops a second publish with the same id. */
+  msgId: string;
   /** Protobuf JSON of the event message. */
   data: string;
 }

@@ -28,8 +28,8 @@ export class Outbox {
   };
 
   private async publish(eventKey: string, events: OutboxEvent[]): Promise<void> {
-    for (const [i, event] of events.entries()) {
-      await publishEvent(this.js, event.subject, Buffer.from(event.data), `${eventKey}#${i}`);
+    for (const event of events) {
+      await publishEvent(this.js, event.subject, Buffer.from(event.data), event.msgId);
     }
     await this.models.Ledger.updateOne({ _id: eventKey }, { $set: { published: true } });
   }

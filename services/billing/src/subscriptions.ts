@@ -1,9 +1,6 @@
 import { create, toJsonString } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import {
-  PaymentRecordedEventSchema,
-  SubscriptionChangedEventSchema,
-} from '@tbot/common';
+import { PaymentEventSchema, SubscriptionEventSchema } from '@tbot/common';
 import {
   PaymentSchema,
   SubscriptionSchema,
@@ -36,7 +33,9 @@ export interface StateChange {
   at: Date;
   /** Orders events of the same second (created < updated < deleted). */
   rank: number;
-  setBy: string;
+  /** Ledger key of the provider event: stored as the cause of the state, sent as event_id. */
+  eventId: string;
+  /** Provider event type. */
   cause: string;
   /**
    * When set, the change applies only while this is the user's current provider
@@ -51,7 +50,9 @@ export type StateResult =
   | { result: 'applied'; events: OutboxEvent[] }
   | { result: 'stale' | 'not_current' | 'no_user'; events: [] };
 
-export const SUBJECT_SUBSCRIPTION_CHANGED = 'billing.subscription.changed';
+export const SUBJECT_SUBSCRIPTION_ACTIVATED = 'billing.subscription.activated';
+export const SUBJECT_SUBSCRIPTION_UPDATED = 'billing.subscription.updated';
+export const SUBJECT_SUBSCRIPTION_CANCELED = 'billing.subscription.canceled';
 export const SUBJECT_PAYMENT_SUCCEEDED = 'billing.payment.succeeded';
 export const SUBJECT_PAYMENT_FAILED = 'billing.payment.failed';
 
@@ -72,7 +73,7 @@ export class Subscriptions {
     const set: Record<string, unknown> = {
       'subscription.stateAt': change.at,
       'subscription.stateRank': change.rank,
-      'subscription.setBy': change.setBy,
+      'subscription.setBy': change.eventId,
     };
     for (const [k, v] of Object.entries(change.fields)) {
       if (v !== undefined) set[`subscription.${k}`] = v;
@@ -105,19 +106,38 @@ export class Subscriptions {
       ...before,
       subscription: { ...before.subscription, ...definedOnly(change.fields) },
     };
-    const event = create(SubscriptionChangedEventSchema, {
+    const now = this.now();
+    const features = (state: UserDoc['subscription']) =>
+      grantedFeatures(state, (plan) => this.plans.featuresOf(plan), now);
+    const wasEntitled = features(before.subscription).length > features({ ...before.subscription, plan: 'free' }).length;
+    const s = after.subscription;
+    const subject =
+      s.status === 'canceled' && s.plan === 'free'
+        ? SUBJECT_SUBSCRIPTION_CANCELED
+        : !wasEntitled && s.plan !== 'free' && features(s).length > features({ ...s, plan: 'free' }).length
+          ? SUBJECT_SUBSCRIPTION_ACTIVATED
+          : SUBJECT_SUBSCRIPTION_UPDATED;
+    const event = create(SubscriptionEventSchema, {
+      eventId: change.eventId,
       userId: after._id,
       email: after.email,
-      subscription: this.subscriptionProto(after),
+      plan: s.plan,
       previousPlan: before.subscription.plan,
+      status: s.status,
+      provider: s.provider ?? '',
+      currentPeriodStart: s.currentPeriodStart ? timestampFromDate(s.currentPeriodStart) : undefined,
+      currentPeriodEnd: s.currentPeriodEnd ? timestampFromDate(s.currentPeriodEnd) : undefined,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd ?? false,
+      features: features(s),
       cause: change.cause,
     });
     return {
       result: 'applied',
       events: [
         {
-          subject: SUBJECT_SUBSCRIPTION_CHANGED,
-          data: toJsonString(SubscriptionChangedEventSchema, event),
+          subject,
+          msgId: change.eventId,
+          data: toJsonString(SubscriptionEventSchema, event, { useProtoFieldName: true }),
         },
       ],
     };
@@ -153,6 +173,7 @@ export class Subscriptions {
    */
   async recordPayment(
     p: Omit<PaymentDoc, '_id' | 'createdAt' | 'updatedAt'>,
+    eventId: string,
   ): Promise<{ payment: PaymentDoc; event?: OutboxEvent }> {
     const { Payment } = this.models;
     const _id = `${p.provider}:${p.providerPaymentId}`;
@@ -173,14 +194,26 @@ export class Subscriptions {
     let event: OutboxEvent | undefined;
     if (payment.userId) {
       const user = await this.models.User.findById(payment.userId).lean();
-      const msg = create(PaymentRecordedEventSchema, {
+      const msg = create(PaymentEventSchema, {
+        eventId,
         userId: payment.userId,
         email: user?.email ?? '',
-        payment: paymentProto(payment),
+        plan: payment.plan ?? '',
+        status: payment.status,
+        provider: payment.provider,
+        providerPaymentId: payment.providerPaymentId,
+        amount: BigInt(Math.trunc(payment.amount)),
+        currency: payment.currency,
+        kind: payment.kind,
+        paidAt: payment.paidAt ? timestampFromDate(payment.paidAt) : undefined,
+        periodStart: payment.periodStart ? timestampFromDate(payment.periodStart) : undefined,
+        periodEnd: payment.periodEnd ? timestampFromDate(payment.periodEnd) : undefined,
       });
       event = {
         subject: SUCCEEDED.has(payment.status) ? SUBJECT_PAYMENT_SUCCEEDED : SUBJECT_PAYMENT_FAILED,
-        data: toJsonString(PaymentRecordedEventSchema, msg),
+        // One provider event may also change the subscription, which takes the bare key.
+        msgId: `${eventId}:payment`,
+        data: toJsonString(PaymentEventSchema, msg, { useProtoFieldName: true }),
       };
     }
     return { payment, event };

@@ -45,7 +45,7 @@ export class PaystackEventApplier {
     if (!key) {
       return { outcome: 'ignored', eventKey: '', detail: `${event.event} carries no reference, subscription_code or invoice_code` };
     }
-    return this.ledger.once(key, { provider: 'paystack', type: event.event, payload: event }, () => this.handle(event));
+    return this.ledger.once(key, { provider: 'paystack', type: event.event, payload: event }, () => this.handle(event, key));
   }
 
   /** The callback path: ask Paystack, then apply the charge once (shared with charge.success). */
@@ -64,7 +64,7 @@ export class PaystackEventApplier {
     if (charge.status !== 'success') {
       // Not a charge to apply, but the attempt belongs in the history when we know the user.
       const userId = await this.findUser(charge.userId, charge.customer);
-      if (userId) await this.subs.recordPayment(paymentOf(charge, userId, check.plan?.id ?? null, null, null));
+      if (userId) await this.subs.recordPayment(paymentOf(charge, userId, check.plan?.id ?? null, null, null), `paystack:verify:${reference}`);
       return {
         paid: false,
         paymentStatus: charge.status,
@@ -72,39 +72,39 @@ export class PaystackEventApplier {
       };
     }
     const result = await this.ledger.once(chargeKey(reference), { provider: 'paystack', type: 'charge.success', payload: data }, () =>
-      this.chargeSucceeded(charge),
+      this.chargeSucceeded(charge, chargeKey(reference)),
     );
     return { paid: check.ok, paymentStatus: charge.status, result };
   }
 
-  private handle(event: PaystackEvent): Promise<EffectResult> {
+  private handle(event: PaystackEvent, key: string): Promise<EffectResult> {
     const data = event.data;
     switch (event.event) {
       case 'charge.success': {
         const charge = readCharge(data);
-        return charge ? this.chargeSucceeded(charge) : Promise.resolve(malformed(event));
+        return charge ? this.chargeSucceeded(charge, key) : Promise.resolve(malformed(event));
       }
       case 'subscription.create':
       case 'subscription.disable':
       case 'subscription.not_renew':
-        return this.subscription(event);
+        return this.subscription(event, key);
       case 'invoice.create':
       case 'invoice.update':
       case 'invoice.payment_failed':
-        return this.invoice(event);
+        return this.invoice(event, key);
       default:
         return Promise.resolve({ outcome: 'ignored', detail: `event type ${event.event} is not handled` });
     }
   }
 
-  private async chargeSucceeded(charge: ChargeView): Promise<EffectResult> {
+  private async chargeSucceeded(charge: ChargeView, key: string): Promise<EffectResult> {
     const userId = await this.findUser(charge.userId, charge.customer);
     if (!userId) return { outcome: 'unmatched', detail: `no user for ${describe(charge.userId, charge.customer)}` };
     await this.subs.linkCustomer(userId, { paystackCustomerCode: charge.customer.customerCode });
     const check = checkCharge(charge, this.plans);
     const paidAt = charge.paidAt ?? this.now();
     if (!check.ok) {
-      const { event } = await this.subs.recordPayment(paymentOf(charge, userId, check.plan?.id ?? null, null, null));
+      const { event } = await this.subs.recordPayment(paymentOf(charge, userId, check.plan?.id ?? null, null, null), key);
       return { outcome: 'ignored', userId, detail: check.reason, events: event ? [event] : [] };
     }
     const plan = check.plan;
@@ -119,14 +119,15 @@ export class PaystackEventApplier {
     const periodEnd = new Date(periodStart.getTime() + plan.paystack!.interval_days * DAY_MS);
     const { payment, event: paymentEvent } = await this.subs.recordPayment(
       paymentOf(charge, userId, plan.id, periodStart, periodEnd),
+      key,
     );
     const events: OutboxEvent[] = paymentEvent ? [paymentEvent] : [];
     const state = await this.subs.applyState({
       userId,
       at: paidAt,
       rank: 1,
-      setBy: chargeKey(charge.reference),
-      cause: 'paystack:charge.success',
+      eventId: key,
+      cause: 'charge.success',
       fields: {
         plan: plan.id,
         status: 'active',
@@ -144,7 +145,7 @@ export class PaystackEventApplier {
     return { ...outcome, events };
   }
 
-  private async subscription(event: PaystackEvent): Promise<EffectResult> {
+  private async subscription(event: PaystackEvent, key: string): Promise<EffectResult> {
     const sub = readSubscription(event.data);
     if (!sub) return malformed(event);
     const userId = await this.findUser(undefined, sub.customer);
@@ -154,8 +155,8 @@ export class PaystackEventApplier {
     const base = {
       userId,
       at,
-      setBy: `paystack:${event.event}:${sub.subscriptionCode}`,
-      cause: `paystack:${event.event}`,
+      eventId: key,
+      cause: event.event,
     };
     let state;
     if (event.event === 'subscription.create') {
@@ -191,7 +192,7 @@ export class PaystackEventApplier {
     return stateOutcome(state, userId);
   }
 
-  private async invoice(event: PaystackEvent): Promise<EffectResult> {
+  private async invoice(event: PaystackEvent, key: string): Promise<EffectResult> {
     const inv = readInvoice(event.data);
     if (!inv) return malformed(event);
     const userId = await this.findUser(undefined, inv.customer);
@@ -214,7 +215,7 @@ export class PaystackEventApplier {
       paidAt: failed ? null : (inv.paidAt ?? null),
       periodStart: null,
       periodEnd: null,
-    });
+    }, key);
     const events: OutboxEvent[] = paymentEvent ? [paymentEvent] : [];
     if (inv.subscriptionCode) {
       const end = inv.nextPaymentDate ?? inv.periodEnd;
@@ -223,8 +224,8 @@ export class PaystackEventApplier {
         userId,
         at: inv.at ?? this.now(),
         rank: 1,
-        setBy: `paystack:${event.event}:${inv.invoiceCode}`,
-        cause: `paystack:${event.event}`,
+        eventId: key,
+        cause: event.event,
         onlyIfCurrent: inv.subscriptionCode,
         onlyIfStatusIn: failed ? ['active', 'past_due'] : ['active', 'past_due', 'non_renewing'],
         fields: failed

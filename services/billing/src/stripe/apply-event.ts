@@ -98,8 +98,8 @@ export class StripeEventApplier {
       userId,
       at: new Date(event.created * 1000),
       rank: RANK[event.type] ?? 1,
-      setBy: `stripe:${event.id}`,
-      cause: `stripe:${event.type}`,
+      eventId: `stripe:${event.id}`,
+      cause: event.type,
       // An old subscription ending (or failing) must not touch a newer current one;
       // a live one may replace it (the user switched plans through a new checkout).
       onlyIfCurrent: ended || !LIVE.has(sub.status) ? sub.id : undefined,
@@ -139,15 +139,15 @@ export class StripeEventApplier {
       paidAt: paid ? (inv.paidAt ?? new Date(event.created * 1000)) : null,
       periodStart: null,
       periodEnd: null,
-    });
+    }, `stripe:${event.id}`);
     const events: OutboxEvent[] = paymentEvent ? [paymentEvent] : [];
     if (inv.subscriptionId) {
       const state = await this.subs.applyState({
         userId,
         at: new Date(event.created * 1000),
         rank: RANK[event.type] ?? 1,
-        setBy: `stripe:${event.id}`,
-        cause: `stripe:${event.type}`,
+        eventId: `stripe:${event.id}`,
+        cause: event.type,
         onlyIfCurrent: inv.subscriptionId,
         // A paid invoice revives a subscription in arrears; a failed one puts a live one in arrears.
         onlyIfStatusIn: paid ? ['past_due', 'unpaid', 'incomplete', 'active', 'trialing'] : ['active', 'trialing', 'past_due'],
@@ -181,7 +181,7 @@ export class StripeEventApplier {
       paidAt: pi.createdAt ?? new Date(event.created * 1000),
       periodStart: null,
       periodEnd: null,
-    });
+    }, `stripe:${event.id}`);
     return { outcome: 'applied', userId, events: paymentEvent ? [paymentEvent] : [], detail: 'one-time payment recorded' };
   }
 
