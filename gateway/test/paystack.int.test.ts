@@ -1,5 +1,6 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { connect } from 'nats';
 import { bearer, billingClient, postPaystack, request } from './support/clients';
 import { nextId } from './support/stripe-events';
 
@@ -58,6 +59,12 @@ describe('Paystack through the gateway', () => {
   });
 
   it('callback then webhook: verified, applied once, redirected to success, period bought once', async () => {
+    const nc = await connect({ servers: h.stack.natsUrl });
+    const seen: Array<{ subject: string; data: any }> = [];
+    const sub = nc.subscribe('billing.>');
+    void (async () => {
+      for await (const m of sub) seen.push({ subject: m.subject, data: JSON.parse(new TextDecoder().decode(m.data)) });
+    })();
     const user = await newUser();
     const { reference } = await initialize(user.id);
     const paidAt = new Date(Date.now() - 60_000);
@@ -78,6 +85,20 @@ describe('Paystack through the gateway', () => {
     const { payments } = await billing.listPayments({ userId: user.id });
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({ provider: 'paystack', providerPaymentId: reference, amount: 1500000n, currency: 'NGN', status: 'success' });
+
+    await new Promise((r) => setTimeout(r, 500));
+    await nc.close();
+    const mine = seen.filter((m) => m.data.user_id === user.id);
+    expect(mine.map((m) => m.subject).sort()).toEqual(['billing.payment.succeeded', 'billing.subscription.activated']);
+    expect(mine.find((m) => m.subject === 'billing.payment.succeeded')!.data).toMatchObject({
+      event_id: `paystack:charge:${reference}`,
+      plan: 'pro',
+      status: 'success',
+      provider: 'paystack',
+      provider_payment_id: reference,
+      amount: '1500000',
+      currency: 'NGN',
+    });
   });
 
   it('webhook then callback: the callback finds it applied and still says success', async () => {

@@ -129,6 +129,54 @@ describe('Stripe webhooks through the gateway', () => {
     }
   });
 
+  it.each([
+    ['2025-03-31 and later', subscriptionNew, '2025-09-30.clover'],
+    ['before 2025-03-31', subscriptionOld, '2024-06-20'],
+  ])('takes a user free → pro → past_due → canceled, one NATS message per change (layout %s)', async (_name, makeSub, apiVersion) => {
+    const nc = await connect({ servers: h.stack.natsUrl });
+    const seen: Array<{ subject: string; data: any }> = [];
+    const sub = nc.subscribe('billing.>');
+    void (async () => {
+      for await (const m of sub) seen.push({ subject: m.subject, data: JSON.parse(new TextDecoder().decode(m.data)) });
+    })();
+    try {
+      const user = await newUser();
+      expect((await subscriptionOf(user.id)).plan).toBe('free');
+      const id = nextId('sub');
+      const customer = nextId('cus');
+      const start = nowSeconds() - 3600;
+      const end = start + 30 * 86400;
+      const t = nowSeconds() - 100;
+      const send = async (type: string, status: string, at: number) => {
+        const res = await postStripe(gw, event(type, makeSub({ id, customer, userId: user.id, status, start, end }), at, apiVersion));
+        expect(res.status).toBe(200);
+        return res.body.outcome;
+      };
+      expect(await send('customer.subscription.created', 'active', t)).toBe('applied');
+      const active = await subscriptionOf(user.id);
+      expect(active).toMatchObject({ plan: 'pro', status: 'active', provider: 'stripe', features: PRO_FEATURES });
+      expect(timestampDate(active.currentPeriodStart!).getTime()).toBe(start * 1000);
+      expect(timestampDate(active.currentPeriodEnd!).getTime()).toBe(end * 1000);
+      expect(await send('customer.subscription.updated', 'past_due', t + 1)).toBe('applied');
+      expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'pro', status: 'past_due', features: PRO_FEATURES });
+      expect(await send('customer.subscription.updated', 'past_due', t + 1)).toBe('applied'); // another event, same state
+      expect(await send('customer.subscription.deleted', 'canceled', t + 2)).toBe('applied');
+      expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'free', status: 'canceled', features: [] });
+      expect(await send('customer.subscription.updated', 'active', t + 1)).toBe('stale');
+
+      await new Promise((r) => setTimeout(r, 500));
+      const mine = seen.filter((m) => m.data.user_id === user.id);
+      expect(mine.map((m) => [m.subject, m.data.status])).toEqual([
+        ['billing.subscription.activated', 'active'],
+        ['billing.subscription.updated', 'past_due'],
+        ['billing.subscription.updated', 'past_due'],
+        ['billing.subscription.canceled', 'canceled'],
+      ]);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('never lets an older event overwrite newer state (stale), whatever the arrival order', async () => {
     const user = await newUser();
     const customer = nextId('cus');

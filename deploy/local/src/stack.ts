@@ -28,6 +28,7 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  dataDir: string;
   gatewayUrl: string;
   billingUrl: string;
   mongoUri: string;
@@ -110,7 +111,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return false;
       }
     }, 60_000, 200);
-    return { gatewayUrl, billingUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
+    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

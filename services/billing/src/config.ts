@@ -12,6 +12,8 @@ export const billingConfigSchema = z.object({
   PAYSTACK_SECRET_KEY: z.string().optional(),
   PAYSTACK_API_BASE: z.url().default('https://api.paystack.co'),
   PROVIDER_TIMEOUT_MS: env.positiveInt(10_000),
+  /** How often the outbox relay looks for events whose publish failed (NATS was down). */
+  OUTBOX_RELAY_INTERVAL_MS: env.positiveInt(10_000),
 });
 
 export type BillingConfig = z.infer<typeof billingConfigSchema>;

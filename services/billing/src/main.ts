@@ -5,6 +5,7 @@ import {
   createLogger,
   ensureStream,
   exitOnStartupError,
+  isNatsConnected,
   onShutdown,
   pingMongo,
   registerHealth,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     const nc = await connectNats(config.NATS_URL, 'billing', logger);
     await ensureStream(nc, BILLING_STREAM, BILLING_SUBJECTS);
     const outbox = new Outbox(models, nc.jetstream(), logger);
-    outbox.start();
+    outbox.start(config.OUTBOX_RELAY_INTERVAL_MS);
 
     const subs = new Subscriptions(models, plans);
     const ledger = new EventLedger(models, logger, outbox.publishNow);
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     });
     const dependencies = {
       mongodb: () => pingMongo(mongo),
-      nats: async () => !nc.isClosed() && !nc.isDraining() && nc.info !== undefined,
+      nats: async () => isNatsConnected(nc),
     };
     const server = await startRpcServer({
       port: config.BILLING_PORT,

@@ -34,7 +34,8 @@ export class Outbox {
     await this.models.Ledger.updateOne({ _id: eventKey }, { $set: { published: true } });
   }
 
-  async sweep(olderThanMs = 5_000): Promise<number> {
+  /** olderThanMs leaves the fast path time to finish before the relay publishes too. */
+  async sweep(olderThanMs = 2_000): Promise<number> {
     const pending = await this.models.Ledger.find({
       published: false,
       state: 'done',

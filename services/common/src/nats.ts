@@ -11,6 +11,13 @@ import { startPublishSpan } from './telemetry/nats-tracing';
 
 export { JSONCodec };
 
+const connected = new WeakSet<NatsConnection>();
+
+/** True while the connection is up (not closed, draining or reconnecting). */
+export function isNatsConnected(nc: NatsConnection): boolean {
+  return connected.has(nc) && !nc.isClosed() && !nc.isDraining();
+}
+
 /** Connects with endless reconnects: a NATS restart must not take a service down. */
 export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
   const nc = await connect({
@@ -20,11 +27,14 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
     reconnectTimeWait: 1000,
     timeout: 5000,
   });
+  connected.add(nc);
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'error') {
+        connected.delete(nc);
         logger.warn({ nats: status.type }, 'NATS connection problem');
       } else if (status.type === 'reconnect') {
+        connected.add(nc);
         logger.info('NATS reconnected');
       }
     }

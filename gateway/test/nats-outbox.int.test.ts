@@ -1,0 +1,87 @@
+import * as path from 'node:path';
+import { ensureNats, freePort, type Child } from '@tbot/local-stack';
+import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { connect, type JsMsg } from 'nats';
+import { billingClient, postStripe, request } from './support/clients';
+import { event, nextId, nowSeconds, subscriptionNew } from './support/stripe-events';
+
+// A NATS of its own, so the test can take it down: a change committed while NATS is down
+// is published once it is back (outbox), and never twice (ledger flag + Nats-Msg-Id).
+
+async function streamMessages(natsUrl: string): Promise<Array<{ subject: string; msgId: string; data: any }>> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const js = nc.jetstream();
+    const consumer = await js.consumers.get('BILLING'); // ordered consumer from the start
+    const out: Array<{ subject: string; msgId: string; data: any }> = [];
+    const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
+    for await (const m of batch as AsyncIterable<JsMsg>) {
+      out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') ?? '', data: JSON.parse(new TextDecoder().decode(m.data)) });
+    }
+    return out;
+  } finally {
+    await nc.close();
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('billing events survive a NATS outage', () => {
+  let h: BillingHarness;
+  let natsUrl: string;
+  let restarted: Child | undefined;
+
+  beforeAll(async () => {
+    natsUrl = `nats://127.0.0.1:${await freePort()}`;
+    h = await startBillingHarness({ env: { NATS_URL: natsUrl }, serviceEnv: { billing: { OUTBOX_RELAY_INTERVAL_MS: '500' } } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await restarted?.stop();
+  });
+
+  it('publishes a change made while NATS was down once NATS is back, exactly once', async () => {
+    expect(h.stack.children.has('nats')).toBe(true); // the stack started this NATS
+    const billing = billingClient(h.stack.billingUrl);
+    const user = await billing.createUser({ email: `${nextId('n')}@example.com` });
+    const id = nextId('sub');
+    const t = nowSeconds() - 10;
+    const activate = event('customer.subscription.created', subscriptionNew({ id, userId: user.id }), t);
+    expect((await postStripe(h.stack.gatewayUrl, activate)).body.outcome).toBe('applied');
+    await until('the activation on the stream', async () => ((await streamMessages(natsUrl)).length === 1 ? true : undefined));
+
+    await h.stack.children.get('nats')!.stop();
+    const notReady = await until('readiness to notice', async () => {
+      const r = await request(`${h.stack.gatewayUrl}/readyz`);
+      return r.status === 503 ? r : undefined;
+    });
+    expect(notReady.body.checks.nats).toBe('not_serving');
+
+    // Billing still takes the webhook: the change is stored with its event in the outbox.
+    const cancel = event('customer.subscription.deleted', subscriptionNew({ id, userId: user.id, status: 'canceled' }), t + 1);
+    expect((await postStripe(h.stack.gatewayUrl, cancel)).body.outcome).toBe('applied');
+    expect((await billing.getUser({ userId: user.id })).subscription).toMatchObject({ plan: 'free', status: 'canceled' });
+
+    restarted = await ensureNats(natsUrl, path.join(h.stack.dataDir, 'nats'));
+    const messages = await until('the cancellation on the stream', async () => {
+      const all = await streamMessages(natsUrl);
+      return all.length >= 2 ? all : undefined;
+    });
+    // Give the relay and any buffered client publish time to (wrongly) publish again.
+    await new Promise((r) => setTimeout(r, 3000));
+    const settled = await streamMessages(natsUrl);
+    expect(settled.map((m) => [m.subject, m.msgId])).toEqual([
+      ['billing.subscription.activated', `stripe:${activate.id}`],
+      ['billing.subscription.canceled', `stripe:${cancel.id}`],
+    ]);
+    expect(messages[1]!.data).toMatchObject({ user_id: user.id, plan: 'free', previous_plan: 'pro', status: 'canceled', event_id: `stripe:${cancel.id}` });
+  });
+});
