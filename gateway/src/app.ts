@@ -1,6 +1,6 @@
 import type { Logger } from '@tbot/common';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { BillingClients } from './billing-client';
+import type { RpcClients } from './rpc-clients';
 import { trustProxySetting, type GatewayConfig } from './config';
 import { sendError } from './http-errors';
 import type { Metrics } from './metrics';
@@ -8,8 +8,9 @@ import { rateLimit, RateLimiter } from './rate-limit';
 import { opsRoutes } from './routes/ops';
 import { paystackRoutes } from './routes/paystack';
 import { stripeRoutes } from './routes/stripe';
+import { tradingViewRoutes } from './routes/tradingview';
 
-export function createApp(config: GatewayConfig, clients: BillingClients, metrics: Metrics, logger: Logger) {
+export function createApp(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
@@ -20,6 +21,7 @@ export function createApp(config: GatewayConfig, clients: BillingClients, metric
   app.use('/api', rateLimit(perIp, (req) => req.ip));
   app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger));
   app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger));
+  app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.

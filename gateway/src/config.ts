@@ -5,6 +5,7 @@ export const gatewayConfigSchema = z.object({
   ...commonConfigShape,
   PORT: env.port(8080),
   BILLING_URL: z.url().default('http://127.0.0.1:50051'),
+  TRADING_URL: z.url().default('http://127.0.0.1:50052'),
   /** Deadline of every call to an internal service. */
   RPC_TIMEOUT_MS: env.positiveInt(5_000),
   /** Public base URL of this gateway, for the Paystack callback URL. */
@@ -26,6 +27,15 @@ export const gatewayConfigSchema = z.object({
   USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(20),
   /** Requests per minute per client address on the public webhook routes. */
   IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(3000),
+  /** Requests per minute per client address / per user on the TradingView webhook. */
+  TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(120),
+  TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(60),
+  /** When true, only TRADINGVIEW_ALLOWED_IPS may post alerts (honours TRUST_PROXY). */
+  TRADINGVIEW_IP_ALLOWLIST: env.bool(false),
+  TRADINGVIEW_ALLOWED_IPS: env.list().default(['52.89.214.238', '34.212.75.30', '54.218.53.128', '52.32.178.7']),
+  TRADINGVIEW_MAX_BYTES: env.positiveInt(16 * 1024),
+  /** TradingView gives up after 3 s: answer by then, 202 if the order is still on its way. */
+  TRADINGVIEW_WAIT_MS: env.positiveInt(2000),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

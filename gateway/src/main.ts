@@ -1,7 +1,7 @@
 import { createLogger, exitOnStartupError, onShutdown } from '@tbot/common';
 import type { Server } from 'node:http';
 import { createApp } from './app';
-import { createBillingClients } from './billing-client';
+import { createRpcClients } from './rpc-clients';
 import { loadGatewayConfig } from './config';
 import { createMetrics } from './metrics';
 
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     if (!config.PAYSTACK_SECRET_KEY) logger.warn('PAYSTACK_SECRET_KEY is not set: Paystack webhooks answer 503');
     if (!config.AUTH_JWT_SECRET) logger.warn('AUTH_JWT_SECRET is not set: signed-in routes answer 503');
 
-    const clients = createBillingClients(config.BILLING_URL, config.RPC_TIMEOUT_MS);
+    const clients = createRpcClients({ billing: config.BILLING_URL, trading: config.TRADING_URL }, config.RPC_TIMEOUT_MS);
     const app = createApp(config, clients, createMetrics(), logger);
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
     server.requestTimeout = 30_000;
-    logger.info({ port: config.PORT, billing: config.BILLING_URL }, 'gateway listening');
+    logger.info({ port: config.PORT, billing: config.BILLING_URL, trading: config.TRADING_URL }, 'gateway listening');
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       [

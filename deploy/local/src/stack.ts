@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { spawnChild, type Child, type LineSink } from './child';
 import { startFerretDB } from './ferretdb';
@@ -11,6 +13,7 @@ const TELEMETRY = path.join(REPO_ROOT, 'services', 'common', 'dist', 'telemetry'
 
 export const SERVICES = {
   billing: path.join(REPO_ROOT, 'services', 'billing', 'dist', 'main.js'),
+  trading: path.join(REPO_ROOT, 'services', 'trading', 'dist', 'main.js'),
   gateway: path.join(REPO_ROOT, 'gateway', 'dist', 'main.js'),
 } as const;
 export type ServiceName = keyof typeof SERVICES;
@@ -24,6 +27,7 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   gatewayPort?: number;
   billingPort?: number;
+  tradingPort?: number;
   sink?: LineSink;
 }
 
@@ -31,6 +35,7 @@ export interface Stack {
   dataDir: string;
   gatewayUrl: string;
   billingUrl: string;
+  tradingUrl: string;
   mongoUri: string;
   natsUrl: string;
   children: Map<string, Child>;
@@ -47,7 +52,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const children = new Map<string, Child>();
   const stopAll = async () => {
     // Services first, so they can close their connections to the stores cleanly.
-    for (const name of ['gateway', 'billing', 'nats', 'ferretdb']) {
+    for (const name of ['gateway', 'trading', 'billing', 'nats', 'ferretdb']) {
       await children.get(name)?.stop();
     }
   };
@@ -69,6 +74,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const billingPort = opts.billingPort ?? (await freePort());
     const billingUrl = `http://127.0.0.1:${billingPort}`;
+    const tradingPort = opts.tradingPort ?? (await freePort());
+    const tradingUrl = `http://127.0.0.1:${tradingPort}`;
     const resolvedGatewayPort = opts.gatewayPort || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
     const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
@@ -80,12 +87,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         BILLING_PORT: String(billingPort),
         ...opts.serviceEnv?.billing,
       },
+      trading: {
+        ...baseEnv,
+        OTEL_SERVICE_NAME: 'trading',
+        MONGODB_URI: mongoUri,
+        NATS_URL: natsUrl,
+        TRADING_PORT: String(tradingPort),
+        BILLING_URL: billingUrl,
+        EXCHANGE_KEYS_MASTER_KEY: baseEnv.EXCHANGE_KEYS_MASTER_KEY || localMasterKey(opts.dataDir),
+        ...opts.serviceEnv?.trading,
+      },
       gateway: {
         ...baseEnv,
         OTEL_SERVICE_NAME: 'gateway',
         NATS_URL: natsUrl,
         PORT: String(resolvedGatewayPort),
         BILLING_URL: billingUrl,
+        TRADING_URL: tradingUrl,
         ...opts.serviceEnv?.gateway,
       },
     };
@@ -98,9 +116,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return child;
     };
     await startService('billing');
+    await startService('trading');
     await startService('gateway');
     await waitFor('the gateway to be ready (GET /readyz)', async () => {
-      for (const name of ['billing', 'gateway']) {
+      for (const name of ['billing', 'trading', 'gateway']) {
         const c = children.get(name);
         if (c && c.proc.exitCode !== null) throw new Error(`${name} exited with code ${c.proc.exitCode} during start-up`);
       }
@@ -111,9 +130,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return false;
       }
     }, 60_000, 200);
-    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
+    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, tradingUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * The local stack's key for exchange credentials, made once and kept beside the data it
+ * protects (production passes EXCHANGE_KEYS_MASTER_KEY from a secret store).
+ */
+function localMasterKey(dataDir: string): string {
+  const file = path.join(dataDir, 'exchange-keys-master.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }

@@ -3,7 +3,7 @@ import { ApplyPaystackEventRequestSchema, PAYSTACK_EVENT_TYPES, type Logger } fr
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { requireUser, type AuthedRequest } from '../auth';
-import type { BillingClients } from '../billing-client';
+import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
@@ -18,7 +18,7 @@ const paystackEventShape = z.object({
 
 const referenceSchema = z.string().regex(/^[\w.=-]{1,100}$/);
 
-export function paystackRoutes(config: GatewayConfig, clients: BillingClients, metrics: Metrics, logger: Logger): Router {
+export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
   const router = Router();
   const secret = config.PAYSTACK_SECRET_KEY;
   const notConfigured = (res: Response) => sendError(res, 503, 'not_configured', 'PAYSTACK_SECRET_KEY is not set');

@@ -3,7 +3,7 @@ import { ApplyStripeEventRequestSchema, STRIPE_EVENT_TYPES, type Logger } from '
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { requireUser, type AuthedRequest } from '../auth';
-import type { BillingClients } from '../billing-client';
+import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
@@ -24,7 +24,7 @@ const checkoutBody = z.object({
   cancel_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
-export function stripeRoutes(config: GatewayConfig, clients: BillingClients, metrics: Metrics, logger: Logger): Router {
+export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
   const router = Router();
   const secrets = config.STRIPE_WEBHOOK_SECRET ?? [];
 

@@ -1,6 +1,6 @@
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService } from '@tbot/common';
+import { BillingService, TradingService } from '@tbot/common';
 import { TEST_SECRETS } from '@tbot/local-stack/dist/testing';
 import jwt from 'jsonwebtoken';
 import { signStripePayload } from '../../src/webhook-signatures/stripe';
@@ -8,6 +8,28 @@ import { signPaystackPayload } from '../../src/webhook-signatures/paystack';
 
 export function billingClient(baseUrl: string) {
   return createClient(BillingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 5000 }));
+}
+
+export function tradingClient(baseUrl: string) {
+  return createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 10_000 }));
+}
+
+/** POSTs an alert as TradingView does: the message as the body, no headers of its own. */
+export async function postAlert(
+  gatewayUrl: string,
+  userId: string,
+  body: unknown,
+  opts: { contentType?: string; path?: 'query' | 'path'; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const url =
+    opts.path === 'path' ? `${gatewayUrl}/api/tradingview/webhook/${userId}` : `${gatewayUrl}/api/tradingview/webhook?user_id=${userId}`;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': opts.contentType ?? 'application/json; charset=utf-8', ...opts.headers },
+    body: raw,
+  });
+  return answer(res);
 }
 
 export function bearer(userId: string, secret = TEST_SECRETS.jwtSecret, expiresIn = 300): string {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../child';
 import { startStack, type Stack, type StackOptions } from '../stack';
+import { FakeOkx } from './fake-okx';
 import { FakePaystack } from './fake-paystack';
 import { OtlpCollector } from './otlp-collector';
 import { startStripeMock } from './stripe-mock';
@@ -12,11 +13,14 @@ export const TEST_SECRETS = {
   stripeWebhookSecrets: ['whsec_current_test_secret', 'whsec_next_test_secret'],
   paystackSecretKey: 'sk_test_paystack_0123456789abcdef',
   jwtSecret: 'test-jwt-secret-that-is-long-enough-0123456789',
+  okx: { apiKey: 'okx-test-api-key-0001', secret: 'okx-test-api-secret-0001', passphrase: 'okx-test-Passphrase1' },
+  exchangeKeysMasterKey: '9f'.repeat(32),
 };
 
 export interface BillingHarness {
   stack: Stack;
   paystack: FakePaystack;
+  okx: FakeOkx;
   collector: OtlpCollector;
   stripeApiBase: string;
   logs: string[];
@@ -33,6 +37,8 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
   const logs: string[] = [];
   const paystack = await new FakePaystack(TEST_SECRETS.paystackSecretKey).start();
   const collector = await new OtlpCollector().start();
+  // OKX demo keys: every private request must carry x-simulated-trading: 1.
+  const okx = await new FakeOkx({ ...TEST_SECRETS.okx, demo: true }).start();
   let stripeMock: { url: string; child: Child } | undefined;
   try {
     stripeMock = await startStripeMock();
@@ -54,12 +60,16 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
         AUTH_JWT_SECRET: TEST_SECRETS.jwtSecret,
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        OKX_API_BASE: okx.url,
+        EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
+        EXCHANGE_TIMEOUT_MS: '1500',
         ...extra.env,
       },
     });
     return {
       stack,
       paystack,
+      okx,
       collector,
       stripeApiBase: stripeMock.url,
       logs,
@@ -67,6 +77,7 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
         await stack.stop();
         await stripeMock?.child.stop();
         await paystack.stop();
+        await okx.stop();
         await collector.stop();
         rmSync(dataDir, { recursive: true, force: true });
       },
@@ -74,6 +85,7 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
   } catch (err) {
     await stripeMock?.child.stop();
     await paystack.stop();
+    await okx.stop();
     await collector.stop();
     if (logs.length) process.stderr.write(`stack logs:\n${logs.slice(-60).join('\n')}\n`);
     throw err;

@@ -3,3 +3,4 @@ export * from './http-server';
 export * from './otlp-collector';
 export * from './stripe-mock';
 export * from './billing-harness';
+export * from './fake-okx';

@@ -1,0 +1,121 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { SignalStatus, type Logger } from '@tbot/common';
+import express, { Router, type Request, type Response } from 'express';
+import type { GatewayConfig } from '../config';
+import { sendError } from '../http-errors';
+import type { Metrics } from '../metrics';
+import { rateLimit, RateLimiter } from '../rate-limit';
+import type { RpcClients } from '../rpc-clients';
+
+const userIdPattern = /^[0-9a-f-]{36}$/i;
+
+/** How a refused signal is answered: TradingView resends only on 5xx, so refusals are 4xx. */
+const REJECT_STATUS: Record<string, number> = {
+  invalid_secret: 401,
+  malformed_alert: 400,
+  unresolved_placeholder: 400,
+};
+
+/**
+ * TradingView posts the alert message as the body (application/json when it parses,
+ * text/plain otherwise), with no headers of its own and a 3 s timeout, and resends only
+ * on a 5xx other than 504. So: answer within TRADINGVIEW_WAIT_MS (202 while the order is
+ * still on its way), never a 5xx once the trading service has the signal, and leave
+ * de-duplication to the trading service.
+ */
+export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+  const router = Router();
+  const perIp = new RateLimiter(config.TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE);
+  const perUser = new RateLimiter(config.TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE);
+  const allowed = new Set(config.TRADINGVIEW_ALLOWED_IPS);
+  const userOf = (req: Request): string | undefined => {
+    const fromPath = req.params.userId;
+    if (typeof fromPath === 'string') return fromPath;
+    return typeof req.query.user_id === 'string' ? req.query.user_id : undefined;
+  };
+
+  const handler = async (req: Request, res: Response) => {
+    const stop = metrics.webhookDuration.startTimer({ provider: 'tradingview' });
+    let outcome = 'rejected';
+    try {
+      const userId = userOf(req);
+      if (!userId || !userIdPattern.test(userId)) {
+        return sendError(res, 400, 'malformed_alert', 'give the user id as ?user_id=… or /api/tradingview/webhook/<user id>');
+      }
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      try {
+        const r = await clients.trading.submitSignal(
+          {
+            userId,
+            body,
+            signature: req.get('x-signature') ?? '',
+            sourceIp: req.ip ?? '',
+            waitMs: config.TRADINGVIEW_WAIT_MS,
+          },
+          // The trading service answers by waitMs; the margin covers the hop itself.
+          { timeoutMs: config.TRADINGVIEW_WAIT_MS + 700 },
+        );
+        switch (r.status) {
+          case SignalStatus.EXECUTED:
+            outcome = 'executed';
+            return res.status(200).json({ status: 'success', trade_id: r.tradeId, signal_id: r.signalId });
+          case SignalStatus.ACCEPTED:
+            outcome = 'accepted';
+            return res.status(202).json({ status: 'accepted', signal_id: r.signalId });
+          case SignalStatus.DUPLICATE:
+            outcome = 'duplicate';
+            return res.status(200).json({ status: 'duplicate', signal_id: r.signalId, ...(r.tradeId ? { trade_id: r.tradeId } : {}) });
+          case SignalStatus.FAILED:
+            // The order did not go through; a resend would not help, so no 5xx.
+            outcome = 'failed';
+            return res.status(422).json({ error: r.rejectCode || 'exchange_rejected', message: r.message, signal_id: r.signalId });
+          default: {
+            outcome = r.rejectCode || 'rejected';
+            const status = REJECT_STATUS[r.rejectCode] ?? 422;
+            return res.status(status).json({
+              error: r.rejectCode || 'rejected',
+              message: r.message,
+              ...(r.rejectRule ? { rule: r.rejectRule } : {}),
+              ...(r.signalId ? { signal_id: r.signalId } : {}),
+            });
+          }
+        }
+      } catch (err) {
+        const ce = ConnectError.from(err);
+        if (ce.code === Code.DeadlineExceeded) {
+          // The trading service has the signal and is still at it: no resend wanted.
+          outcome = 'accepted';
+          logger.warn({ user_id: userId }, 'trading service answered late; signal left executing');
+          return res.status(202).json({ status: 'accepted' });
+        }
+        outcome = 'error';
+        logger.error({ err, user_id: userId }, 'trading service unreachable');
+        // Nothing reached the trading service: a resend is safe (and de-duplicated anyway).
+        res.set('Retry-After', '5');
+        return sendError(res, 503, 'upstream_unavailable', 'the trading service is unavailable; retry later');
+      }
+    } finally {
+      stop();
+      metrics.webhooksReceived.inc({ provider: 'tradingview', event_type: 'alert', outcome });
+    }
+  };
+
+  const ipAllowList = (req: Request, res: Response, next: () => void) => {
+    if (!config.TRADINGVIEW_IP_ALLOWLIST) return next();
+    const ip = (req.ip ?? '').replace(/^::ffff:/, '');
+    if (allowed.has(ip)) return next();
+    logger.warn({ ip }, 'TradingView alert from an address not on the allow-list');
+    return sendError(res, 403, 'ip_not_allowed', 'this address may not send alerts');
+  };
+
+  const chain = [
+    ipAllowList,
+    rateLimit(perIp, (req) => req.ip),
+    rateLimit(perUser, (req) => userOf(req)),
+    express.raw({ type: () => true, limit: config.TRADINGVIEW_MAX_BYTES }),
+    handler,
+  ];
+  router.post('/webhook', ...chain);
+  router.post('/webhook/:userId', ...chain);
+  return router;
+}

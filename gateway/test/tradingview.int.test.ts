@@ -1,0 +1,259 @@
+import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { connect, type Msg } from 'nats';
+import { signBody } from '../../services/trading/src/webhook-secret';
+import { billingClient, postAlert, postStripe, tradingClient } from './support/clients';
+import { event, nextId, subscriptionNew } from './support/stripe-events';
+
+// TradingView alerts end to end: gateway → trading (→ billing for entitlement) → paper
+// book or the fake OKX (demo keys, signatures checked) → MongoDB and NATS.
+
+const XFF = { 'x-forwarded-for': '52.89.214.238' }; // one of TradingView's addresses
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('TradingView alerts to trades', () => {
+  let h: BillingHarness;
+  let gw: string;
+  let billing: ReturnType<typeof billingClient>;
+  let trading: ReturnType<typeof tradingClient>;
+
+  beforeAll(async () => {
+    h = await startBillingHarness({
+      serviceEnv: {
+        gateway: {
+          TRADINGVIEW_IP_ALLOWLIST: 'true',
+          TRUST_PROXY: 'loopback',
+          TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '100000',
+          TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '30',
+        },
+        trading: { ORDER_FOLLOW_UP_INTERVAL_MS: '300' },
+      },
+    });
+    gw = h.stack.gatewayUrl;
+    billing = billingClient(h.stack.billingUrl);
+    trading = tradingClient(h.stack.tradingUrl);
+    h.okx.setBalance('USDT', 100_000);
+    h.okx.setPrice('BTC-USDT', 37_000);
+    h.okx.setPrice('BTC-USDT-SWAP', 37_000);
+    h.okx.setPrice('ETH-USDT', 2_000);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  /** A user on pro (through a signed Stripe event) with a TradingView secret. */
+  async function proTrader(profile: Record<string, unknown> = {}) {
+    const user = await billing.createUser({ email: `${nextId('tv')}@example.com` });
+    const res = await postStripe(gw, event('customer.subscription.created', subscriptionNew({ userId: user.id })));
+    expect(res.body.outcome).toBe('applied');
+    const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+    await trading.setRiskProfile({
+      userId: user.id,
+      profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 100, closeOppositeFirst: true, maxOrderNotional: 10_000, ...profile },
+    });
+    return { id: user.id, secret };
+  }
+
+  const alert = (secret: string, extra: Record<string, unknown> = {}) => ({
+    symbol: 'BTCUSDT',
+    action: 'buy',
+    price: '37000',
+    strategy: 'momentum',
+    secret,
+    id: nextId('ord'),
+    ...extra,
+  });
+  const send = (userId: string, body: unknown, opts: Parameters<typeof postAlert>[3] = {}) =>
+    postAlert(gw, userId, body, { ...opts, headers: { ...XFF, ...opts.headers } });
+
+  it('places a paper trade for a pro user, from JSON and from text/plain, on either URL form', async () => {
+    const u = await proTrader();
+    const res = await send(u.id, alert(u.secret));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'success', trade_id: expect.stringMatching(/^trd_/), signal_id: expect.stringMatching(/^sig_/) });
+    const plain = await send(u.id, JSON.stringify(alert(u.secret, { action: 'sell', price: 38000 })), { contentType: 'text/plain; charset=utf-8', path: 'path' });
+    expect(plain.status).toBe(200);
+
+    const { trades } = await trading.listTrades({ userId: u.id });
+    expect(trades.map((t) => [t.side, t.status, t.mode, t.symbol])).toEqual([
+      ['sell', 'filled', 'paper', 'BTC/USDT'],
+      ['buy', 'filled', 'paper', 'BTC/USDT'],
+    ]);
+    expect(trades[1]!.amount).toBeCloseTo(100 / 37000, 8);
+    expect(trades[1]!.price).toBe(37000);
+    expect(h.okx.orders).toHaveLength(0); // paper never reaches the exchange
+    const { signals } = await trading.listSignals({ userId: u.id });
+    expect(signals.map((s) => s.status)).toEqual(['executed', 'executed']);
+  });
+
+  it('places one order on OKX demo for a repeated alert, signed as OKX requires', async () => {
+    const u = await proTrader();
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    const a = alert(u.secret);
+    const first = await send(u.id, a);
+    expect(first).toMatchObject({ status: 200, body: { status: 'success' } });
+    const again = await send(u.id, a);
+    expect(again).toMatchObject({ status: 200, body: { status: 'duplicate', trade_id: first.body.trade_id } });
+
+    const mine = h.okx.orders.filter((o) => o.instId === 'BTC-USDT' && h.okx.requests.some((r) => JSON.stringify(r.body ?? '').includes(o.clOrdId)));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ side: 'buy', state: 'filled' });
+    const privateCalls = h.okx.requests.filter((r) => r.path.startsWith('/api/v5/trade/'));
+    expect(privateCalls.length).toBeGreaterThan(0);
+    for (const r of privateCalls) expect(r.headers['x-simulated-trading']).toBe('1');
+    const [trade] = (await trading.listTrades({ userId: u.id })).trades;
+    expect(trade).toMatchObject({ status: 'filled', mode: 'okx-demo', clientOrderId: mine[0]!.clOrdId, exchangeOrderId: mine[0]!.ordId });
+  });
+
+  it('after an exchange timeout, finds the order by clientOrderId instead of placing a second one', async () => {
+    const u = await proTrader();
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    const before = h.okx.orders.length;
+    h.okx.failNextOrderWithTimeout(1);
+    const res = await send(u.id, alert(u.secret));
+    expect([200, 202]).toContain(res.status);
+    const trade = await until('the trade to fill', async () => {
+      const [t] = (await trading.listTrades({ userId: u.id })).trades;
+      return t?.status === 'filled' ? t : undefined;
+    });
+    expect(h.okx.orders.length - before).toBe(1);
+    expect(h.okx.orders.at(-1)!.clOrdId).toBe(trade.clientOrderId);
+  });
+
+  it('answers 202 in time when the exchange is slow, and the order still fills', async () => {
+    const u = await proTrader();
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    h.okx.delayMs = 1200;
+    try {
+      const res = await send(u.id, alert(u.secret));
+      expect(res).toMatchObject({ status: 202, body: { status: 'accepted', signal_id: expect.stringMatching(/^sig_/) } });
+      await until('the trade to fill', async () => {
+        const [t] = (await trading.listTrades({ userId: u.id })).trades;
+        return t?.status === 'filled' ? t : undefined;
+      });
+    } finally {
+      h.okx.delayMs = 0;
+    }
+  });
+
+  it('refuses bad secrets, placeholders, malformed and stale alerts, with their codes, and records them', async () => {
+    const u = await proTrader();
+    expect(await send(u.id, alert('wrong-secret'))).toMatchObject({ status: 401, body: { error: 'invalid_secret' } });
+    expect(await send(u.id, { symbol: 'BTCUSDT', action: 'buy' })).toMatchObject({ status: 401, body: { error: 'invalid_secret' } });
+    expect(await send('00000000-0000-4000-8000-00000000dead', alert(u.secret))).toMatchObject({ status: 401, body: { error: 'invalid_secret' } });
+    expect(await send(u.id, alert(u.secret, { price: '{{close}}' }))).toMatchObject({ status: 400, body: { error: 'unresolved_placeholder' } });
+    expect(await send(u.id, alert(u.secret, { action: 'hodl' }))).toMatchObject({ status: 400, body: { error: 'malformed_alert' } });
+    expect(await send(u.id, 'buy BTC now', { contentType: 'text/plain' })).toMatchObject({ status: 401 });
+    expect(await send('not-a-user', alert(u.secret))).toMatchObject({ status: 400, body: { error: 'malformed_alert' } });
+    const stale = await send(u.id, alert(u.secret, { timestamp: new Date(Date.now() - 5 * 60_000).toISOString() }));
+    expect(stale).toMatchObject({ status: 422, body: { error: 'stale_signal' } });
+    const unknown = await send(u.id, alert(u.secret, { symbol: 'NOPEUSDT' }));
+    expect(unknown).toMatchObject({ status: 422, body: { error: 'unknown_symbol' } });
+
+    // A signed body needs no secret in it.
+    const body = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig') });
+    expect(await send(u.id, body, { headers: { 'x-signature': signBody(body, u.secret) } })).toMatchObject({ status: 200 });
+    expect(await send(u.id, body, { headers: { 'x-signature': signBody(body, 'other') } })).toMatchObject({ status: 401 });
+
+    const { signals } = await trading.listSignals({ userId: u.id, pageSize: 100 });
+    expect(signals.filter((s) => s.status === 'rejected').map((s) => s.rejectCode).sort()).toEqual(
+      ['invalid_secret', 'invalid_secret', 'invalid_secret', 'malformed_alert', 'stale_signal', 'unknown_symbol', 'unresolved_placeholder', 'invalid_secret'].sort(),
+    );
+  });
+
+  it('refuses users whose plan has no auto_trading', async () => {
+    const user = await billing.createUser({ email: `${nextId('free')}@example.com` });
+    const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+    expect(await send(user.id, alert(secret))).toMatchObject({ status: 422, body: { error: 'not_entitled' } });
+  });
+
+  it('applies every risk rule and says which one refused', async () => {
+    const cases: Array<[string, Record<string, unknown>, number]> = [
+      ['trading_disabled', { tradingEnabled: false }, 0],
+      ['symbol_not_allowed', { allowedSymbols: ['ETH/USDT'] }, 0],
+      ['max_order_notional', { maxOrderNotional: 50 }, 0],
+      ['max_leverage', { maxLeverage: 2 }, 0],
+      ['max_orders_per_day', { maxOrdersPerDay: 1 }, 1],
+      ['max_orders_per_minute', { maxOrdersPerMinute: 1 }, 1],
+      ['cooldown', { cooldownSeconds: 3600 }, 1],
+      ['max_position_notional', { maxPositionNotional: 150 }, 1],
+    ];
+    for (const [rule, profile, okFirst] of cases) {
+      const u = await proTrader(profile);
+      for (let i = 0; i < okFirst; i++) expect((await send(u.id, alert(u.secret))).status).toBe(200);
+      const res = await send(u.id, alert(u.secret, { leverage: 3 }));
+      expect({ rule, status: res.status, body: res.body }).toMatchObject({ rule, status: 422, body: { error: 'risk_rejected', rule } });
+    }
+    // max_open_positions: BTC open, ETH refused.
+    const u = await proTrader({ maxOpenPositions: 1 });
+    expect((await send(u.id, alert(u.secret))).status).toBe(200);
+    expect(await send(u.id, alert(u.secret, { symbol: 'ETHUSDT', price: 2000 }))).toMatchObject({ status: 422, body: { rule: 'max_open_positions' } });
+  });
+
+  it('halts trading for the day once the realised loss reaches the limit, but still lets positions close', async () => {
+    const u = await proTrader({ dailyLossLimit: 5, sizingMode: 'fixed_quote', sizingValue: 1000 });
+    expect((await send(u.id, alert(u.secret, { price: 37000 }))).status).toBe(200);
+    // Closing 1000 USDT of BTC 10% lower realises about -100.
+    expect((await send(u.id, alert(u.secret, { action: 'close', price: 33300 }))).status).toBe(200);
+    const res = await send(u.id, alert(u.secret));
+    expect(res).toMatchObject({ status: 422, body: { error: 'risk_rejected', rule: 'daily_loss_limit' } });
+    expect((await trading.getPositions({ userId: u.id })).positions).toEqual([]);
+  });
+
+  it('sizes by risk percent with a stop, and flattens a swap position with a reduce-only close', async () => {
+    const u = await proTrader({ sizingMode: 'risk_percent', sizingValue: 1, maxOrderNotional: 1_000_000, maxPositionNotional: 1_000_000 });
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    const open = await send(u.id, alert(u.secret, { symbol: 'OKX:BTCUSDT.P', price: 37000, stop_loss: 36000 }));
+    expect(open.status).toBe(200);
+    const { positions } = await trading.getPositions({ userId: u.id });
+    expect(positions).toHaveLength(1);
+    // equity ≈ 100 000 USDT × 1% ÷ 1000 USDT stop distance ≈ 1 BTC = 100 contracts of 0.01
+    expect(positions[0]!.symbol).toBe('BTC/USDT:USDT');
+    expect(positions[0]!.amount).toBeGreaterThan(0.9);
+    const close = await send(u.id, alert(u.secret, { symbol: 'BTCUSDT.P', action: 'close_long' }));
+    expect(close.status).toBe(200);
+    expect((await trading.getPositions({ userId: u.id })).positions).toEqual([]);
+    const closing = h.okx.requests.filter((r) => r.path.startsWith('/api/v5/trade/') && r.method === 'POST' && JSON.stringify(r.body).includes('"reduceOnly":true'));
+    expect(closing.length).toBeGreaterThanOrEqual(1);
+    expect(await send(u.id, alert(u.secret, { symbol: 'BTCUSDT.P', action: 'close' }))).toMatchObject({ status: 422, body: { error: 'no_position' } });
+  });
+
+  it('enforces the source-IP allow-list and the per-user rate limit', async () => {
+    const u = await proTrader();
+    const blocked = await postAlert(gw, u.id, alert(u.secret), { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(blocked).toMatchObject({ status: 403, body: { error: 'ip_not_allowed' } });
+    const answers = [];
+    for (let i = 0; i < 31; i++) answers.push((await send(u.id, alert('wrong'))).status);
+    expect(answers.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(answers[30]).toBe(429);
+  });
+
+  it('publishes order events with the trace context', async () => {
+    const nc = await connect({ servers: h.stack.natsUrl });
+    const seen: Msg[] = [];
+    const sub = nc.subscribe('trading.>');
+    void (async () => {
+      for await (const m of sub) seen.push(m);
+    })();
+    try {
+      const u = await proTrader();
+      const res = await send(u.id, alert(u.secret));
+      expect(res.status).toBe(200);
+      await send(u.id, alert('bad'));
+      await until('events', async () => (seen.filter((m) => new TextDecoder().decode(m.data).includes(u.id)).length >= 3 ? true : undefined));
+      const mine = seen.filter((m) => new TextDecoder().decode(m.data).includes(u.id));
+      expect(mine.map((m) => m.subject).sort()).toEqual(['trading.order.filled', 'trading.order.submitted', 'trading.signal.rejected']);
+      for (const m of mine) expect(m.headers?.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    } finally {
+      await nc.close();
+    }
+  });
+});

@@ -1,0 +1,44 @@
+/** An order as the signal pipeline asks for it. */
+export interface OrderRequest {
+  symbol: string;
+  type: 'market' | 'limit';
+  side: 'buy' | 'sell';
+  /** Exchange units: base for spot, contracts for swaps. */
+  amount: number;
+  /** Base-currency amount, for the paper book and positions. */
+  baseAmount: number;
+  /** Limit price (limit orders). */
+  price?: number;
+  /** What a paper fill uses: the alert's price or the last price. */
+  referencePrice: number;
+  reduceOnly: boolean;
+  clientOrderId: string;
+  leverage?: number;
+  marketType: 'spot' | 'swap';
+  base: string;
+  quote: string;
+  contractSize?: number;
+}
+
+export interface OrderOutcome {
+  status: 'submitted' | 'filled' | 'rejected' | 'failed';
+  exchangeOrderId?: string;
+  /** Filled, in base currency. */
+  filledBase?: number;
+  averagePrice?: number;
+  fee?: number;
+  feeCurrency?: string;
+  error?: string;
+  /** For rejected/failed: exchange_rejected (a retry will not help) or exchange_unavailable. */
+  errorCode?: 'exchange_rejected' | 'exchange_unavailable';
+}
+
+/** Places and follows orders in one mode (paper, OKX demo, OKX live) for one user. */
+export interface OrderExecutor {
+  readonly mode: string;
+  placeOrder(req: OrderRequest): Promise<OrderOutcome>;
+  /** Looks an order up again (follow-up of submitted orders). */
+  checkOrder(req: Pick<OrderRequest, 'symbol' | 'clientOrderId' | 'contractSize' | 'marketType'>, exchangeOrderId: string): Promise<OrderOutcome>;
+  /** Free balance of a currency (equity for sizing). */
+  balance(currency: string): Promise<number>;
+}

@@ -1,0 +1,116 @@
+import ccxt, { type Exchange, type Order } from 'ccxt';
+import type { Logger } from '@tbot/common';
+import type { OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+
+const LOOKUP_ATTEMPTS = 3;
+
+/**
+ * Orders on OKX (live or demo) through ccxt. Every order carries a clientOrderId derived
+ * from the signal, and after a timeout or network error the order is looked up by it
+ * before anything is sent again: one signal never becomes two orders.
+ */
+export class OkxExecutor implements OrderExecutor {
+  constructor(
+    readonly mode: 'okx' | 'okx-demo',
+    private readonly client: Exchange,
+    private readonly logger: Logger,
+  ) {}
+
+  async balance(currency: string): Promise<number> {
+    const balance = await this.client.fetchBalance();
+    const free = (balance.free as unknown as Record<string, number | undefined>)[currency];
+    return free ?? 0;
+  }
+
+  async placeOrder(req: OrderRequest): Promise<OrderOutcome> {
+    const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
+    if (req.marketType === 'swap') {
+      params.tdMode = 'cross';
+      if (req.reduceOnly) params.reduceOnly = true;
+    }
+    let placed: Order | undefined;
+    for (let attempt = 0; attempt < 2 && !placed; attempt++) {
+      try {
+        placed = await this.client.createOrder(req.symbol, req.type, req.side, req.amount, req.price, params);
+      } catch (err) {
+        if (isDuplicateClientOrderId(err)) {
+          // An earlier attempt got through after all.
+          placed = await this.findByClientOrderId(req);
+          if (placed) break;
+        }
+        if (err instanceof ccxt.NetworkError) {
+          this.logger.warn({ client_order_id: req.clientOrderId, err: (err as Error).message }, 'order request failed in transit; looking it up');
+          placed = await this.findByClientOrderId(req);
+          if (placed) break;
+          if (attempt === 0) continue; // not there: safe to send again with the same clOrdId
+          return { status: 'failed', errorCode: 'exchange_unavailable', error: 'OKX could not be reached' };
+        }
+        if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
+          return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials' };
+        }
+        if (err instanceof ccxt.ExchangeError) {
+          return { status: 'rejected', errorCode: 'exchange_rejected', error: okxMessage(err) };
+        }
+        throw err;
+      }
+    }
+    if (!placed) return { status: 'failed', errorCode: 'exchange_unavailable', error: 'OKX could not be reached' };
+    // OKX answers an order with its id only: the fill comes from looking it up.
+    return this.checkOrder(req, placed.id ?? '');
+  }
+
+  async checkOrder(req: Pick<OrderRequest, 'symbol' | 'clientOrderId' | 'contractSize' | 'marketType'>, exchangeOrderId: string): Promise<OrderOutcome> {
+    try {
+      // Without an exchange id (the answer to the create was lost), look it up by clOrdId.
+      const order = await this.client.fetchOrder(exchangeOrderId, req.symbol, exchangeOrderId ? {} : { clientOrderId: req.clientOrderId });
+      return outcomeOf(order, req);
+    } catch (err) {
+      if (err instanceof ccxt.NetworkError) return { status: 'submitted', exchangeOrderId };
+      if (err instanceof ccxt.OrderNotFound && !exchangeOrderId) {
+        return { status: 'failed', errorCode: 'exchange_unavailable', error: 'the order never reached OKX' };
+      }
+      throw err;
+    }
+  }
+
+  private async findByClientOrderId(req: OrderRequest): Promise<Order | undefined> {
+    for (let i = 0; i < LOOKUP_ATTEMPTS; i++) {
+      try {
+        return await this.client.fetchOrder('', req.symbol, { clientOrderId: req.clientOrderId });
+      } catch (err) {
+        if (err instanceof ccxt.OrderNotFound) return undefined;
+        if (!(err instanceof ccxt.NetworkError)) throw err;
+        await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+      }
+    }
+    throw new ccxt.NetworkError(`could not look up order ${req.clientOrderId}`);
+  }
+}
+
+function outcomeOf(order: Order, req: Pick<OrderRequest, 'contractSize' | 'marketType'>): OrderOutcome {
+  const filled = order.filled ?? 0;
+  const filledBase = req.marketType === 'swap' ? filled * (req.contractSize ?? 1) : filled;
+  const fee = order.fee?.cost !== undefined ? Math.abs(order.fee.cost) : undefined;
+  const base = { exchangeOrderId: order.id, filledBase, averagePrice: order.average ?? order.price, fee, feeCurrency: order.fee?.currency };
+  switch (order.status) {
+    case 'closed':
+      return { ...base, status: 'filled' };
+    case 'canceled':
+    case 'rejected':
+    case 'expired':
+      return { ...base, status: filled > 0 ? 'filled' : 'rejected', errorCode: filled > 0 ? undefined : 'exchange_rejected', error: filled > 0 ? undefined : `order ${order.status}` };
+    default:
+      return { ...base, status: 'submitted' };
+  }
+}
+
+function isDuplicateClientOrderId(err: unknown): boolean {
+  return err instanceof ccxt.InvalidOrder && /51016/.test((err as Error).message);
+}
+
+/** ccxt's message is "okx {json body}": keep OKX's own sentence, not the whole body. */
+function okxMessage(err: unknown): string {
+  const text = (err as Error).message;
+  const s = /"sMsg":"([^"]+)"/.exec(text) ?? /"msg":"([^"]+)"/.exec(text);
+  return s?.[1] ?? text.slice(0, 200);
+}

@@ -1,0 +1,6 @@
+import { randomBytes } from 'node:crypto';
+
+/** Ids that sort by creation time (base36 ms, then randomness), so they double as page tokens. */
+export function newId(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36).padStart(9, '0')}${randomBytes(6).toString('hex')}`;
+}

@@ -1,0 +1,90 @@
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import {
+  BillingService,
+  clientTracingInterceptor,
+  connectMongo,
+  connectNats,
+  createLogger,
+  ensureStream,
+  exitOnStartupError,
+  isNatsConnected,
+  onShutdown,
+  pingMongo,
+  registerHealth,
+  startRpcServer,
+  TradingService,
+} from '@tbot/common';
+import { Accounts } from './accounts';
+import { loadTradingConfig } from './config';
+import { parseMasterKey } from './credentials-crypto';
+import { EntitlementChecker } from './entitlement';
+import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
+import { MarketCatalog } from './exchange/markets';
+import { createTradingModels } from './models';
+import { OrderFollowUp } from './order-follow-up';
+import { SignalProcessor } from './signal-processor';
+import { tradingService } from './trading-service';
+
+async function main(): Promise<void> {
+  const logger = createLogger('trading', process.env.LOG_LEVEL);
+  try {
+    const config = loadTradingConfig();
+    logger.level = config.LOG_LEVEL;
+    const masterKey = parseMasterKey(config.EXCHANGE_KEYS_MASTER_KEY);
+
+    const mongo = await connectMongo(config.MONGODB_URI, logger);
+    const models = await createTradingModels(mongo);
+    const nc = await connectNats(config.NATS_URL, 'trading', logger);
+    await ensureStream(nc, TRADING_STREAM, TRADING_SUBJECTS);
+
+    const billing = createClient(
+      BillingService,
+      createGrpcTransport({ baseUrl: config.BILLING_URL, defaultTimeoutMs: config.RPC_TIMEOUT_MS, interceptors: [clientTracingInterceptor] }),
+    );
+    const entitlement = new EntitlementChecker(billing, config.ENTITLEMENT_CACHE_SECONDS * 1000, logger);
+    entitlement.listen(nc);
+    const markets = new MarketCatalog(config.OKX_API_BASE, config.EXCHANGE_TIMEOUT_MS, logger);
+    // Loaded in the background: an OKX outage must not keep the service from starting.
+    markets.ensureLoaded().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'OKX markets not loaded yet; retrying on first signal'));
+    const accounts = new Accounts(models, masterKey, markets, {
+      apiBase: config.OKX_API_BASE,
+      timeoutMs: config.EXCHANGE_TIMEOUT_MS,
+      paperStartingBalance: config.PAPER_STARTING_BALANCE,
+    }, logger);
+    const signals = new SignalProcessor({
+      models,
+      accounts,
+      markets,
+      entitlement,
+      events: new TradingEvents(nc.jetstream(), logger),
+      logger,
+      maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
+    });
+    const followUp = new OrderFollowUp({ models, accounts, markets, signals, logger }, config.ORDER_FOLLOW_UP_INTERVAL_MS);
+    followUp.start();
+
+    const server = await startRpcServer({
+      port: config.TRADING_PORT,
+      logger,
+      routes: (router) => {
+        router.service(TradingService, tradingService({ models, accounts, signals }));
+        registerHealth(router, [TradingService.typeName], {
+          mongodb: () => pingMongo(mongo),
+          nats: async () => isNatsConnected(nc),
+        });
+      },
+    });
+
+    onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
+      ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
+      ['order follow-up', () => followUp.stop()],
+      ['nats', () => nc.drain()],
+      ['mongodb', () => mongo.close()],
+    ]);
+  } catch (err) {
+    exitOnStartupError(logger, err);
+  }
+}
+
+void main();

@@ -1,0 +1,168 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+const webhookSecretSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // user id
+    hash: { type: String, required: true }, // sha256 hex of the secret; the secret is never stored
+    rotatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'webhook_secrets' },
+);
+
+const exchangeAccountSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // user id
+    exchange: { type: String, required: true },
+    mode: { type: String, required: true, enum: ['paper', 'okx-demo', 'okx'] },
+    // AES-256-GCM blobs bound to the user id; null in paper mode.
+    apiKeyEnc: { type: String, default: null },
+    apiSecretEnc: { type: String, default: null },
+    passphraseEnc: { type: String, default: null },
+    apiKeyHint: { type: String, default: '' },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'exchange_accounts' },
+);
+
+const riskProfileSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // user id
+    tradingEnabled: { type: Boolean, required: true },
+    allowedSymbols: { type: [String], default: [] },
+    maxOrderNotional: { type: Number, default: null },
+    maxPositionNotional: { type: Number, default: null },
+    maxOpenPositions: { type: Number, default: null },
+    maxOrdersPerMinute: { type: Number, default: null },
+    maxOrdersPerDay: { type: Number, default: null },
+    cooldownSeconds: { type: Number, default: null },
+    dailyLossLimit: { type: Number, default: null },
+    maxLeverage: { type: Number, default: null },
+    sizingMode: { type: String, required: true },
+    sizingValue: { type: Number, required: true },
+    allowAlertQuantity: { type: Boolean, default: false },
+    closeOppositeFirst: { type: Boolean, default: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'risk_profiles' },
+);
+
+/** One document per de-duplication key: the unique _id makes a repeated alert a no-op. */
+const signalKeySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    signalId: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'signal_keys' },
+);
+
+/** Every alert received, accepted or not, with what became of it. */
+const signalSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+    symbol: { type: String, default: '' },
+    action: { type: String, default: '' },
+    strategy: { type: String, default: '' },
+    status: { type: String, required: true },
+    rejectCode: { type: String, default: '' },
+    rejectRule: { type: String, default: '' },
+    message: { type: String, default: '' },
+    tradeIds: { type: [String], default: [] },
+    sourceIp: { type: String, default: '' },
+    dedupeKey: { type: String, default: null },
+  },
+  { versionKey: false, collection: 'signals' },
+);
+signalSchema.index({ userId: 1, _id: -1 });
+
+const tradeSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    signalId: { type: String, required: true },
+    symbol: { type: String, required: true },
+    side: { type: String, required: true, enum: ['buy', 'sell'] },
+    orderType: { type: String, required: true },
+    // Exchange units: base for spot, contracts for swaps; baseAmount is always base.
+    amount: { type: Number, required: true },
+    baseAmount: { type: Number, required: true },
+    price: { type: Number, default: 0 },
+    fee: { type: Number, default: 0 },
+    feeCurrency: { type: String, default: '' },
+    status: { type: String, required: true, enum: ['submitted', 'filled', 'rejected', 'failed'] },
+    mode: { type: String, required: true },
+    exchangeOrderId: { type: String, default: '' },
+    clientOrderId: { type: String, required: true },
+    reduceOnly: { type: Boolean, default: false },
+    error: { type: String, default: '' },
+    realizedPnl: { type: Number, default: 0 },
+    // Position bookkeeping is applied once per trade, when it fills.
+    positionApplied: { type: Boolean, default: false },
+  },
+  { versionKey: false, timestamps: true, collection: 'trades' },
+);
+tradeSchema.index({ clientOrderId: 1 }, { unique: true });
+tradeSchema.index({ userId: 1, _id: -1 });
+tradeSchema.index({ userId: 1, createdAt: -1 });
+tradeSchema.index({ status: 1, updatedAt: 1 });
+
+const positionSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // userId|mode|symbol
+    userId: { type: String, required: true },
+    mode: { type: String, required: true },
+    symbol: { type: String, required: true },
+    // Signed base amount: positive long, negative short.
+    amount: { type: Number, required: true },
+    entryPrice: { type: Number, required: true },
+    realizedPnl: { type: Number, default: 0 },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'positions' },
+);
+positionSchema.index({ userId: 1 });
+
+const paperAccountSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // user id
+    balances: { type: Map, of: Number, default: {} },
+  },
+  { versionKey: false, collection: 'paper_accounts' },
+);
+
+export type WebhookSecretDoc = InferSchemaType<typeof webhookSecretSchema> & { _id: string };
+export type ExchangeAccountDoc = InferSchemaType<typeof exchangeAccountSchema> & { _id: string };
+export type RiskProfileDoc = InferSchemaType<typeof riskProfileSchema> & { _id: string };
+export type SignalKeyDoc = InferSchemaType<typeof signalKeySchema> & { _id: string };
+export type SignalDoc = InferSchemaType<typeof signalSchema> & { _id: string };
+export type TradeDoc = InferSchemaType<typeof tradeSchema> & { _id: string; createdAt: Date; updatedAt: Date };
+export type PositionDoc = InferSchemaType<typeof positionSchema> & { _id: string };
+export type PaperAccountDoc = InferSchemaType<typeof paperAccountSchema> & { _id: string };
+
+export interface TradingModels {
+  WebhookSecret: Model<WebhookSecretDoc>;
+  ExchangeAccount: Model<ExchangeAccountDoc>;
+  RiskProfile: Model<RiskProfileDoc>;
+  SignalKey: Model<SignalKeyDoc>;
+  Signal: Model<SignalDoc>;
+  Trade: Model<TradeDoc>;
+  Position: Model<PositionDoc>;
+  PaperAccount: Model<PaperAccountDoc>;
+}
+
+export async function createTradingModels(conn: Connection): Promise<TradingModels> {
+  const m: TradingModels = {
+    WebhookSecret: conn.model<WebhookSecretDoc>('WebhookSecret', webhookSecretSchema),
+    ExchangeAccount: conn.model<ExchangeAccountDoc>('ExchangeAccount', exchangeAccountSchema),
+    RiskProfile: conn.model<RiskProfileDoc>('RiskProfile', riskProfileSchema),
+    SignalKey: conn.model<SignalKeyDoc>('SignalKey', signalKeySchema),
+    Signal: conn.model<SignalDoc>('Signal', signalSchema),
+    Trade: conn.model<TradeDoc>('Trade', tradeSchema),
+    Position: conn.model<PositionDoc>('Position', positionSchema),
+    PaperAccount: conn.model<PaperAccountDoc>('PaperAccount', paperAccountSchema),
+  };
+  await Promise.all(Object.values(m).map((model: Model<unknown>) => model.syncIndexes()));
+  return m;
+}

@@ -1,0 +1,122 @@
+import { create } from '@bufbuild/protobuf';
+import { RiskProfileSchema, type RiskProfile as RiskProfileMessage } from '@tbot/common';
+import { z } from 'zod';
+import type { TradingModels } from './models';
+import { DEFAULT_RISK_PROFILE, type RiskProfile } from './risk';
+import type { SizingMode } from './sizing';
+
+/** The risk limits plus how orders are sized. */
+export interface StoredProfile extends RiskProfile {
+  sizingMode: SizingMode;
+  sizingValue: number;
+  allowAlertQuantity: boolean;
+  closeOppositeFirst: boolean;
+}
+
+export const DEFAULT_PROFILE: StoredProfile = {
+  ...DEFAULT_RISK_PROFILE,
+  sizingMode: 'fixed_quote',
+  sizingValue: 100,
+  allowAlertQuantity: false,
+  closeOppositeFirst: true,
+};
+
+const positive = z.number().positive().finite();
+const count = z.number().int().min(0);
+const profileInput = z.object({
+  tradingEnabled: z.boolean(),
+  allowedSymbols: z.array(z.string().regex(/^[A-Z0-9]{1,15}\/[A-Z0-9]{1,10}(:[A-Z0-9]{1,10})?$/, 'a unified symbol such as BTC/USDT or BTC/USDT:USDT')).max(200),
+  maxOrderNotional: positive.optional(),
+  maxPositionNotional: positive.optional(),
+  maxOpenPositions: count.optional(),
+  maxOrdersPerMinute: count.optional(),
+  maxOrdersPerDay: count.optional(),
+  cooldownSeconds: count.optional(),
+  dailyLossLimit: positive.optional(),
+  maxLeverage: z.number().min(1).max(125).optional(),
+  sizingMode: z.enum(['fixed_base', 'fixed_quote', 'percent_equity', 'risk_percent']),
+  sizingValue: positive,
+  allowAlertQuantity: z.boolean(),
+  closeOppositeFirst: z.boolean(),
+}).refine((p) => !['percent_equity', 'risk_percent'].includes(p.sizingMode) || p.sizingValue <= 100, {
+  message: 'a percentage sizing value must be at most 100',
+  path: ['sizingValue'],
+});
+
+export function validateProfile(m: RiskProfileMessage): { ok: true; profile: StoredProfile } | { ok: false; message: string } {
+  const r = profileInput.safeParse({
+    tradingEnabled: m.tradingEnabled,
+    allowedSymbols: m.allowedSymbols,
+    maxOrderNotional: m.maxOrderNotional,
+    maxPositionNotional: m.maxPositionNotional,
+    maxOpenPositions: m.maxOpenPositions,
+    maxOrdersPerMinute: m.maxOrdersPerMinute,
+    maxOrdersPerDay: m.maxOrdersPerDay,
+    cooldownSeconds: m.cooldownSeconds,
+    dailyLossLimit: m.dailyLossLimit,
+    maxLeverage: m.maxLeverage,
+    sizingMode: m.sizingMode || DEFAULT_PROFILE.sizingMode,
+    sizingValue: m.sizingValue || DEFAULT_PROFILE.sizingValue,
+    allowAlertQuantity: m.allowAlertQuantity,
+    closeOppositeFirst: m.closeOppositeFirst,
+  });
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return { ok: false, message: `${issue?.path.join('.') || 'profile'}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, profile: r.data as StoredProfile };
+}
+
+export async function loadRiskProfile(models: TradingModels, userId: string): Promise<StoredProfile> {
+  const doc = await models.RiskProfile.findById(userId).lean();
+  if (!doc) return DEFAULT_PROFILE;
+  const opt = (v: number | null | undefined) => (v === null || v === undefined ? undefined : v);
+  return {
+    tradingEnabled: doc.tradingEnabled,
+    allowedSymbols: doc.allowedSymbols ?? [],
+    maxOrderNotional: opt(doc.maxOrderNotional),
+    maxPositionNotional: opt(doc.maxPositionNotional),
+    maxOpenPositions: opt(doc.maxOpenPositions),
+    maxOrdersPerMinute: opt(doc.maxOrdersPerMinute),
+    maxOrdersPerDay: opt(doc.maxOrdersPerDay),
+    cooldownSeconds: opt(doc.cooldownSeconds),
+    dailyLossLimit: opt(doc.dailyLossLimit),
+    maxLeverage: opt(doc.maxLeverage),
+    sizingMode: doc.sizingMode as SizingMode,
+    sizingValue: doc.sizingValue,
+    allowAlertQuantity: doc.allowAlertQuantity ?? false,
+    closeOppositeFirst: doc.closeOppositeFirst ?? true,
+  };
+}
+
+export async function saveRiskProfile(models: TradingModels, userId: string, p: StoredProfile): Promise<void> {
+  await models.RiskProfile.replaceOne(
+    { _id: userId },
+    {
+      _id: userId,
+      ...p,
+      ...Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === undefined ? null : v])),
+      updatedAt: new Date(),
+    },
+    { upsert: true },
+  );
+}
+
+export function profileMessage(p: StoredProfile): RiskProfileMessage {
+  return create(RiskProfileSchema, {
+    tradingEnabled: p.tradingEnabled,
+    allowedSymbols: p.allowedSymbols,
+    maxOrderNotional: p.maxOrderNotional,
+    maxPositionNotional: p.maxPositionNotional,
+    maxOpenPositions: p.maxOpenPositions,
+    maxOrdersPerMinute: p.maxOrdersPerMinute,
+    maxOrdersPerDay: p.maxOrdersPerDay,
+    cooldownSeconds: p.cooldownSeconds,
+    dailyLossLimit: p.dailyLossLimit,
+    maxLeverage: p.maxLeverage,
+    sizingMode: p.sizingMode,
+    sizingValue: p.sizingValue,
+    allowAlertQuantity: p.allowAlertQuantity,
+    closeOppositeFirst: p.closeOppositeFirst,
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * De-duplication of TradingView signals and the idempotent client order ids derived from them.
+ *
+ * TradingView resends an alert (byte for byte) when our endpoint answers 5xx or is slow, and a
+ * user may have two alerts firing the same message. The dedupe key must be the same for all
+ * copies of one signal and differ between signals; the order id derived from it makes OKX
+ * itself refuse a second order for the same signal (error 51016) if our own check races.
+ */
+import { createHash } from 'node:crypto';
+import type { Alert } from './alert';
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * The key is a hash of a JSON array, which keeps fields from running into each other
+ * ("ab"+"c" vs "a"+"bc") and keeps the alert's content, including the secret inside the raw
+ * body, out of wherever keys are stored or logged. The prefix says which rule produced it.
+ *
+ * Caveats: an explicit id must be unique per signal (TradingView's {{strategy.order.id}} is the
+ * entry's name, e.g. "Long", and repeats on every trade); and the raw-body fallback can let a
+ * resend through when it lands in the next minute.
+ */
+/** user + (alert.id, or timestamp + symbol + action + strategy); without either, a hash of the raw body within the minute it was received. */
+export function signalDedupeKey(userId: string, alert: Alert, rawBody: string, receivedAt: Date): string {
+  if (alert.id !== undefined && alert.id !== '') {
+    return `id_${sha256(JSON.stringify(['id', userId, alert.id]))}`;
+  }
+  if (alert.timestamp !== undefined && !Number.isNaN(alert.timestamp.getTime())) {
+    // closeSide is part of the action: close_long and close_short in the same second are two signals.
+    const action = alert.action === 'close' ? `close:${alert.closeSide ?? 'both'}` : alert.action;
+    return `ts_${sha256(
+      JSON.stringify(['ts', userId, alert.timestamp.getTime(), alert.symbol.toUpperCase(), action, alert.strategy ?? ''])
+    )}`;
+  }
+  const minute = Math.floor(receivedAt.getTime() / 60_000);
+  if (!Number.isFinite(minute)) throw new Error('receivedAt is not a valid date');
+  return `body_${sha256(JSON.stringify(['body', userId, minute, sha256(rawBody)]))}`;
+}
+
+/** OKX clOrdId: 1–32 alphanumerics, derived deterministically from the dedupe key and the leg (0 = main order, 1 = closing the opposite position first). */
+export function clientOrderId(dedupeKey: string, leg = 0): string {
+  if (typeof dedupeKey !== 'string' || dedupeKey === '') throw new Error('dedupe key is empty');
+  if (!Number.isSafeInteger(leg) || leg < 0) throw new Error(`leg must be a non-negative integer, got ${leg}`);
+  // Starts with a letter: OKX accepts all-digit ids, but other tools treat those as numbers and
+  // lose precision. 31 hex characters are 124 bits, plenty to never collide between signals.
+  return `t${sha256(JSON.stringify([dedupeKey, leg])).slice(0, 31)}`;
+}

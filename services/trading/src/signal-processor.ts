@@ -1,0 +1,386 @@
+import type { Logger } from '@tbot/common';
+import type { Accounts } from './accounts';
+import { parseAlert, type Alert } from './alert';
+import type { EntitlementChecker } from './entitlement';
+import type { TradingEvents } from './events';
+import type { OrderExecutor, OrderOutcome, OrderRequest } from './exchange/executor';
+import type { MarketCatalog, ResolvedMarket } from './exchange/markets';
+import { PaperExecutor } from './exchange/paper-executor';
+import { newId } from './ids';
+import type { TradeDoc, TradingModels } from './models';
+import { applyFill } from './positions';
+import { loadRiskProfile, type StoredProfile } from './risk-profiles';
+import { checkRisk, type RiskState } from './risk';
+import { clientOrderId, signalDedupeKey } from './signal-key';
+import { sizeOrder } from './sizing';
+import { secretMatches, signatureMatches } from './webhook-secret';
+
+export interface SubmitInput {
+  userId: string;
+  body: Buffer;
+  signature: string;
+  sourceIp: string;
+  waitMs: number;
+  receivedAt: Date;
+}
+
+export interface SubmitResult {
+  status: 'executed' | 'accepted' | 'duplicate' | 'rejected' | 'failed';
+  signalId: string;
+  tradeId?: string;
+  rejectCode?: string;
+  rejectRule?: string;
+  message?: string;
+}
+
+interface Leg {
+  side: 'buy' | 'sell';
+  baseAmount: number;
+  amount: number;
+  reduceOnly: boolean;
+  leg: number;
+}
+
+const LIVE_STATUSES = ['submitted', 'filled'];
+const MAX_WAIT_MS = 2_500;
+
+/**
+ * A TradingView alert from receipt to order: authenticate, parse, de-duplicate, refuse
+ * stale or unentitled signals, check the risk profile, size, place, record. Signals of
+ * one user run one at a time, so risk counts and positions see each other's effects.
+ */
+export class SignalProcessor {
+  private readonly userQueues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly d: {
+      models: TradingModels;
+      accounts: Accounts;
+      markets: MarketCatalog;
+      entitlement: EntitlementChecker;
+      events: TradingEvents;
+      logger: Logger;
+      maxSignalAgeSeconds: number;
+    },
+  ) {}
+
+  async submit(input: SubmitInput): Promise<SubmitResult> {
+    const { models } = this.d;
+    const signalId = newId('sig');
+    const base = { _id: signalId, userId: input.userId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
+    const raw = input.body.toString('utf8');
+
+    if (!(await this.authenticated(input, raw))) {
+      await models.Signal.create({ ...base, status: 'rejected', rejectCode: 'invalid_secret', message: 'the secret or signature does not match' });
+      return this.rejected(signalId, input.userId, 'invalid_secret', 'the secret or signature does not match');
+    }
+    const parsed = parseAlert(raw);
+    if (!parsed.ok) {
+      await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message });
+      return this.rejected(signalId, input.userId, parsed.code, parsed.message);
+    }
+    const alert = parsed.alert;
+    const key = signalDedupeKey(input.userId, alert, raw, input.receivedAt);
+    try {
+      await models.SignalKey.create({ _id: key, signalId, createdAt: input.receivedAt });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      const first = await models.SignalKey.findById(key).lean();
+      const original = first ? await models.Signal.findById(first.signalId).lean() : null;
+      await models.Signal.create({
+        ...base,
+        symbol: alert.symbol,
+        action: alert.action,
+        strategy: alert.strategy ?? '',
+        status: 'duplicate',
+        message: `repeat of ${first?.signalId ?? 'an earlier signal'}`,
+      });
+      return { status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] };
+    }
+    await models.Signal.create({
+      ...base,
+      symbol: alert.symbol,
+      action: alert.action,
+      strategy: alert.strategy ?? '',
+      status: 'accepted',
+      dedupeKey: key,
+    });
+
+    const work = this.serialised(input.userId, () => this.execute(signalId, input, alert, key));
+    work.catch((err: unknown) => this.d.logger.error({ err, signal_id: signalId }, 'signal execution failed'));
+    const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
+    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
+    const done = await Promise.race([work.catch(() => undefined), timer]);
+    return done ?? { status: 'accepted', signalId };
+  }
+
+  private async authenticated(input: SubmitInput, raw: string): Promise<boolean> {
+    const stored = await this.d.models.WebhookSecret.findById(input.userId).lean();
+    if (!stored) return false;
+    if (input.signature) return signatureMatches(input.body, input.signature, stored.hash);
+    let secret: unknown;
+    try {
+      secret = (JSON.parse(raw) as { secret?: unknown })?.secret;
+    } catch {
+      return false;
+    }
+    return typeof secret === 'string' && secretMatches(secret, stored.hash);
+  }
+
+  private serialised<T>(userId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.userQueues.get(userId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.userQueues.set(userId, next);
+    void next.finally(() => {
+      if (this.userQueues.get(userId) === next) this.userQueues.delete(userId);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  private async execute(signalId: string, input: SubmitInput, alert: Alert, key: string): Promise<SubmitResult> {
+    const { userId } = input;
+    const reject = (code: string, message: string, rule?: string) => this.finishRejected(signalId, userId, code, message, rule);
+
+    if (alert.timestamp) {
+      const ageSeconds = (input.receivedAt.getTime() - alert.timestamp.getTime()) / 1000;
+      if (ageSeconds > this.d.maxSignalAgeSeconds) {
+        return reject('stale_signal', `the alert is ${Math.round(ageSeconds)} s old; the limit is ${this.d.maxSignalAgeSeconds} s`);
+      }
+    }
+    const entitlement = await this.d.entitlement.check(userId);
+    if (!entitlement.entitled) return reject('not_entitled', entitlement.reason);
+
+    const resolved = await this.d.markets.resolve(alert.symbol);
+    if (!resolved.ok) return reject('unknown_symbol', resolved.reason);
+    const market = resolved.market;
+    const profile = await loadRiskProfile(this.d.models, userId);
+    const executor = await this.d.accounts.executor(userId);
+    const positionId = `${userId}|${executor.mode}|${market.symbol}`;
+    const position = (await this.d.models.Position.findById(positionId).lean())?.amount ?? 0;
+
+    const price =
+      alert.orderType === 'limit' && alert.limitPrice ? alert.limitPrice : (alert.price ?? (await this.d.markets.lastPrice(market.symbol)));
+    if (!price || !(price > 0)) return reject('unknown_symbol', `no price for ${market.symbol}`);
+
+    const closing = alert.action === 'close' || alert.marketPosition === 'flat';
+    const legs: Leg[] = [];
+    if (closing) {
+      const wanted = alert.closeSide ?? 'both';
+      const side: 'long' | 'short' | undefined = position > 0 ? 'long' : position < 0 ? 'short' : undefined;
+      if (!side || (wanted !== 'both' && wanted !== side)) {
+        return reject('no_position', `no ${wanted === 'both' ? '' : `${wanted} `}position in ${market.symbol} to close`);
+      }
+      legs.push(this.closingLeg(position, market, 1));
+    } else {
+      const side = alert.action as 'buy' | 'sell';
+      const opposite = market.type === 'swap' && ((side === 'buy' && position < 0) || (side === 'sell' && position > 0));
+      if (opposite && profile.closeOppositeFirst) legs.push(this.closingLeg(position, market, 1));
+      const needsEquity = ['percent_equity', 'risk_percent'].includes(alert.sizeType && profile.allowAlertQuantity ? alert.sizeType : profile.sizingMode);
+      const equity = needsEquity ? await executor.balance(market.quote) : undefined;
+      const size = sizeOrder({
+        mode: profile.sizingMode,
+        value: profile.sizingValue,
+        allowAlertQuantity: profile.allowAlertQuantity,
+        alertQuantity: alert.quantity,
+        alertSizeType: alert.sizeType,
+        price,
+        stopLoss: alert.stopLoss,
+        equity,
+        market: market.limits,
+      });
+      if (!size.ok) return reject('sizing_rejected', size.reason);
+      const state = await this.riskState(userId, executor.mode, market.symbol, input.receivedAt);
+      const decision = checkRisk(profile, state, {
+        symbol: market.symbol,
+        notional: size.notional,
+        leverage: alert.leverage,
+        reduceOnly: false,
+        now: input.receivedAt,
+      });
+      if (!decision.ok) return reject('risk_rejected', decision.message, decision.rule);
+      legs.push({ side, baseAmount: size.baseAmount, amount: size.amount, reduceOnly: false, leg: 0 });
+    }
+    if (!profile.tradingEnabled) return reject('risk_rejected', 'trading is switched off for this account', 'trading_disabled');
+
+    const tradeIds: string[] = [];
+    let last: { trade: TradeDoc; outcome: OrderOutcome } | undefined;
+    for (const leg of legs) {
+      last = await this.placeLeg(signalId, userId, executor, market, alert, price, leg, key);
+      tradeIds.push(last.trade._id);
+      if (last.outcome.status === 'rejected' || last.outcome.status === 'failed') break;
+    }
+    const outcome = last!.outcome;
+    const failed = outcome.status === 'rejected' || outcome.status === 'failed';
+    await this.d.models.Signal.updateOne(
+      { _id: signalId },
+      {
+        $set: {
+          status: failed ? 'failed' : 'executed',
+          tradeIds,
+          rejectCode: failed ? (outcome.errorCode ?? 'exchange_rejected') : '',
+          message: failed ? (outcome.error ?? '') : '',
+        },
+      },
+    );
+    if (failed) {
+      return { status: 'failed', signalId, tradeId: tradeIds.at(-1), rejectCode: outcome.errorCode ?? 'exchange_rejected', message: outcome.error };
+    }
+    return { status: 'executed', signalId, tradeId: tradeIds.at(-1) };
+  }
+
+  private closingLeg(position: number, market: ResolvedMarket, leg: number): Leg {
+    const baseAmount = Math.abs(position);
+    const amount = market.type === 'swap' ? baseAmount / (market.limits.contractSize ?? 1) : baseAmount;
+    return { side: position > 0 ? 'sell' : 'buy', baseAmount, amount: Number(amount.toPrecision(12)), reduceOnly: true, leg };
+  }
+
+  private async placeLeg(
+    signalId: string,
+    userId: string,
+    executor: OrderExecutor,
+    market: ResolvedMarket,
+    alert: Alert,
+    price: number,
+    leg: Leg,
+    key: string,
+  ): Promise<{ trade: TradeDoc; outcome: OrderOutcome }> {
+    const { models, events } = this.d;
+    const orderType = leg.reduceOnly ? 'market' : alert.orderType;
+    const req: OrderRequest = {
+      symbol: market.symbol,
+      type: orderType,
+      side: leg.side,
+      amount: leg.amount,
+      baseAmount: leg.baseAmount,
+      price: orderType === 'limit' ? price : undefined,
+      referencePrice: price,
+      reduceOnly: leg.reduceOnly,
+      clientOrderId: clientOrderId(key, leg.leg),
+      leverage: alert.leverage,
+      marketType: market.type,
+      base: market.base,
+      quote: market.quote,
+      contractSize: market.limits.contractSize,
+    };
+    // Recorded before it is sent: a crash in between leaves a trade to look up by its clOrdId.
+    const trade = (
+      await models.Trade.create({
+        _id: newId('trd'),
+        userId,
+        signalId,
+        symbol: req.symbol,
+        side: req.side,
+        orderType,
+        amount: req.amount,
+        baseAmount: req.baseAmount,
+        price,
+        status: 'submitted',
+        mode: executor.mode,
+        clientOrderId: req.clientOrderId,
+        reduceOnly: req.reduceOnly,
+      })
+    ).toObject() as TradeDoc;
+    events.emit('trading.order.submitted', `${trade._id}:submitted`, eventBody(trade));
+    let outcome: OrderOutcome;
+    try {
+      outcome = await executor.placeOrder(req);
+    } catch (err) {
+      this.d.logger.error({ err, trade_id: trade._id }, 'order placement failed');
+      outcome = { status: 'failed', errorCode: 'exchange_unavailable', error: 'the exchange could not be reached' };
+    }
+    const settled = await this.settle(trade, outcome, executor, market.quote);
+    return { trade: settled, outcome };
+  }
+
+  /** Stores an order's outcome; a fill updates the position once. */
+  async settle(trade: TradeDoc, outcome: OrderOutcome, executor: OrderExecutor, quote: string): Promise<TradeDoc> {
+    const { models, events } = this.d;
+    const set: Record<string, unknown> = { status: outcome.status };
+    if (outcome.exchangeOrderId) set.exchangeOrderId = outcome.exchangeOrderId;
+    if (outcome.averagePrice) set.price = outcome.averagePrice;
+    if (outcome.fee !== undefined) set.fee = outcome.fee;
+    if (outcome.feeCurrency) set.feeCurrency = outcome.feeCurrency;
+    if (outcome.error) set.error = outcome.error;
+    if (outcome.filledBase) set.baseAmount = outcome.filledBase;
+    await models.Trade.updateOne({ _id: trade._id }, { $set: set });
+    if (outcome.status === 'filled') {
+      const claimed = await models.Trade.updateOne({ _id: trade._id, positionApplied: false }, { $set: { positionApplied: true } });
+      if (claimed.modifiedCount === 1) {
+        const pnl = await applyFill(models, {
+          userId: trade.userId,
+          mode: trade.mode,
+          symbol: trade.symbol,
+          side: trade.side as 'buy' | 'sell',
+          baseAmount: outcome.filledBase ?? trade.baseAmount,
+          price: outcome.averagePrice ?? trade.price,
+        });
+        const fee = outcome.fee ?? 0;
+        await models.Trade.updateOne({ _id: trade._id }, { $set: { realizedPnl: pnl - (pnl !== 0 ? fee : 0) } });
+        if (executor instanceof PaperExecutor && trade.symbol.includes(':')) await executor.bookPnl(quote, pnl);
+      }
+    }
+    const updated = (await models.Trade.findById(trade._id).lean()) as TradeDoc;
+    if (outcome.status !== 'submitted') {
+      events.emit(`trading.order.${outcome.status}`, `${trade._id}:${outcome.status}`, eventBody(updated));
+    }
+    return updated;
+  }
+
+  private async riskState(userId: string, mode: string, symbol: string, now: Date): Promise<RiskState> {
+    const { Trade, Position } = this.d.models;
+    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const minuteAgo = new Date(now.getTime() - 60_000);
+    const [ordersLastMinute, today, lastForSymbol, positions] = await Promise.all([
+      Trade.countDocuments({ userId, createdAt: { $gte: minuteAgo }, status: { $in: LIVE_STATUSES } }),
+      Trade.find({ userId, createdAt: { $gte: dayStart }, status: { $in: LIVE_STATUSES } }, { realizedPnl: 1 }).lean(),
+      Trade.findOne({ userId, symbol, status: { $in: LIVE_STATUSES } }, { createdAt: 1 }).sort({ createdAt: -1 }).lean(),
+      Position.find({ userId, mode }).lean(),
+    ]);
+    return {
+      ordersLastMinute,
+      ordersToday: today.length,
+      lastOrderAt: lastForSymbol ? { [symbol]: lastForSymbol.createdAt } : {},
+      positions: positions.filter((p) => p.amount !== 0).map((p) => ({ symbol: p.symbol, notional: Math.abs(p.amount) * p.entryPrice })),
+      realizedPnlToday: today.reduce((sum, t) => sum + (t.realizedPnl ?? 0), 0),
+    };
+  }
+
+  private async finishRejected(signalId: string, userId: string, code: string, message: string, rule?: string): Promise<SubmitResult> {
+    await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'rejected', rejectCode: code, rejectRule: rule ?? '', message } });
+    return this.rejected(signalId, userId, code, message, rule);
+  }
+
+  private rejected(signalId: string, userId: string, code: string, message: string, rule?: string): SubmitResult {
+    this.d.events.emit('trading.signal.rejected', `${signalId}:rejected`, {
+      signal_id: signalId,
+      user_id: userId,
+      reject_code: code,
+      rule: rule ?? '',
+      message,
+    });
+    return { status: 'rejected', signalId, rejectCode: code, rejectRule: rule, message };
+  }
+}
+
+function eventBody(t: TradeDoc): Record<string, unknown> {
+  return {
+    trade_id: t._id,
+    signal_id: t.signalId,
+    user_id: t.userId,
+    symbol: t.symbol,
+    side: t.side,
+    amount: t.amount,
+    base_amount: t.baseAmount,
+    price: t.price,
+    fee: t.fee,
+    fee_currency: t.feeCurrency,
+    status: t.status,
+    mode: t.mode,
+    client_order_id: t.clientOrderId,
+    exchange_order_id: t.exchangeOrderId,
+    reduce_only: t.reduceOnly,
+    error: t.error || undefined,
+  };
+}
+
+export type { StoredProfile };

@@ -1,0 +1,195 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
+import {
+  GetPositionsResponseSchema,
+  ListSignalsResponseSchema,
+  ListTradesResponseSchema,
+  PositionSchema,
+  RotateWebhookSecretResponseSchema,
+  SetExchangeCredentialsResponseSchema,
+  SignalSchema,
+  SignalStatus,
+  SubmitSignalResponseSchema,
+  TradeSchema,
+  type TradingService,
+} from '@tbot/common';
+import { z } from 'zod';
+import type { Accounts } from './accounts';
+import type { TradingModels } from './models';
+import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } from './risk-profiles';
+import type { SignalProcessor, SubmitResult } from './signal-processor';
+import { generateWebhookSecret, hashWebhookSecret } from './webhook-secret';
+
+const STATUS: Record<SubmitResult['status'], SignalStatus> = {
+  executed: SignalStatus.EXECUTED,
+  accepted: SignalStatus.ACCEPTED,
+  duplicate: SignalStatus.DUPLICATE,
+  rejected: SignalStatus.REJECTED,
+  failed: SignalStatus.FAILED,
+};
+
+const userIdSchema = z.uuid();
+
+function userIdOf(value: string): string {
+  const r = userIdSchema.safeParse(value);
+  if (!r.success) throw new ConnectError('user_id: must be a user id (UUID)', Code.InvalidArgument);
+  return r.data;
+}
+
+function pageOf(pageSize: number, pageToken: string): { limit: number; before?: string } {
+  if (pageToken && !/^[a-z]{3}_[0-9a-z]{9}[0-9a-f]{12}$/.test(pageToken)) {
+    throw new ConnectError('page_token: not a token from a previous page', Code.InvalidArgument);
+  }
+  return { limit: Math.min(Math.max(pageSize || 50, 1), 200), before: pageToken || undefined };
+}
+
+export function tradingService(d: { models: TradingModels; accounts: Accounts; signals: SignalProcessor }): ServiceImpl<typeof TradingService> {
+  const { models } = d;
+  return {
+    async submitSignal(req) {
+      const userId = userIdOf(req.userId);
+      const r = await d.signals.submit({
+        userId,
+        body: Buffer.from(req.body),
+        signature: req.signature,
+        sourceIp: req.sourceIp,
+        waitMs: req.waitMs,
+        receivedAt: new Date(),
+      });
+      return create(SubmitSignalResponseSchema, {
+        status: STATUS[r.status],
+        signalId: r.signalId,
+        tradeId: r.tradeId ?? '',
+        rejectCode: r.rejectCode ?? '',
+        rejectRule: r.rejectRule ?? '',
+        message: r.message ?? '',
+      });
+    },
+
+    async rotateWebhookSecret(req) {
+      const userId = userIdOf(req.userId);
+      const secret = generateWebhookSecret();
+      await models.WebhookSecret.replaceOne(
+        { _id: userId },
+        { _id: userId, hash: hashWebhookSecret(secret), rotatedAt: new Date() },
+        { upsert: true },
+      );
+      return create(RotateWebhookSecretResponseSchema, { secret });
+    },
+
+    async setExchangeCredentials(req) {
+      const userId = userIdOf(req.userId);
+      if (req.exchange && req.exchange !== 'okx') throw new ConnectError('exchange: only "okx" is supported', Code.InvalidArgument);
+      const mode = req.mode || 'paper';
+      if (!['paper', 'okx-demo', 'okx'].includes(mode)) throw new ConnectError('mode: paper, okx-demo or okx', Code.InvalidArgument);
+      let creds;
+      if (mode !== 'paper') {
+        for (const [field, value] of [['api_key', req.apiKey], ['api_secret', req.apiSecret], ['passphrase', req.passphrase]] as const) {
+          if (!value || value.length > 256) throw new ConnectError(`${field}: required for mode ${mode}`, Code.InvalidArgument);
+        }
+        creds = { apiKey: req.apiKey, apiSecret: req.apiSecret, passphrase: req.passphrase };
+      }
+      const saved = await d.accounts.save(userId, mode as 'paper' | 'okx-demo' | 'okx', creds);
+      return create(SetExchangeCredentialsResponseSchema, { exchange: 'okx', mode, apiKeyHint: saved.apiKeyHint ?? '' });
+    },
+
+    async setRiskProfile(req) {
+      const userId = userIdOf(req.userId);
+      if (!req.profile) throw new ConnectError('profile: required', Code.InvalidArgument);
+      const v = validateProfile(req.profile);
+      if (!v.ok) throw new ConnectError(v.message, Code.InvalidArgument);
+      await saveRiskProfile(models, userId, v.profile);
+      return profileMessage(v.profile);
+    },
+
+    async getRiskProfile(req) {
+      return profileMessage(await loadRiskProfile(models, userIdOf(req.userId)));
+    },
+
+    async listTrades(req) {
+      const userId = userIdOf(req.userId);
+      const page = pageOf(req.pageSize, req.pageToken);
+      const trades = await models.Trade.find({ userId, ...(page.before ? { _id: { $lt: page.before } } : {}) })
+        .sort({ _id: -1 })
+        .limit(page.limit + 1)
+        .lean();
+      const more = trades.length > page.limit;
+      const shown = trades.slice(0, page.limit);
+      return create(ListTradesResponseSchema, {
+        trades: shown.map((t) =>
+          create(TradeSchema, {
+            id: t._id,
+            userId: t.userId,
+            signalId: t.signalId,
+            symbol: t.symbol,
+            side: t.side,
+            amount: t.amount,
+            price: t.price ?? 0,
+            fee: t.fee ?? 0,
+            feeCurrency: t.feeCurrency ?? '',
+            status: t.status,
+            mode: t.mode,
+            exchangeOrderId: t.exchangeOrderId ?? '',
+            clientOrderId: t.clientOrderId,
+            reduceOnly: t.reduceOnly ?? false,
+            error: t.error ?? '',
+            realizedPnl: t.realizedPnl ?? 0,
+            createdAt: timestampFromDate(t.createdAt),
+            updatedAt: timestampFromDate(t.updatedAt),
+          }),
+        ),
+        nextPageToken: more ? (shown.at(-1)?._id ?? '') : '',
+      });
+    },
+
+    async listSignals(req) {
+      const userId = userIdOf(req.userId);
+      const page = pageOf(req.pageSize, req.pageToken);
+      const signals = await models.Signal.find({ userId, ...(page.before ? { _id: { $lt: page.before } } : {}) })
+        .sort({ _id: -1 })
+        .limit(page.limit + 1)
+        .lean();
+      const more = signals.length > page.limit;
+      const shown = signals.slice(0, page.limit);
+      return create(ListSignalsResponseSchema, {
+        signals: shown.map((s) =>
+          create(SignalSchema, {
+            id: s._id,
+            userId: s.userId,
+            receivedAt: timestampFromDate(s.receivedAt),
+            symbol: s.symbol ?? '',
+            action: s.action ?? '',
+            strategy: s.strategy ?? '',
+            status: s.status,
+            rejectCode: s.rejectCode ?? '',
+            rejectRule: s.rejectRule ?? '',
+            message: s.message ?? '',
+            tradeIds: s.tradeIds ?? [],
+            sourceIp: s.sourceIp ?? '',
+          }),
+        ),
+        nextPageToken: more ? (shown.at(-1)?._id ?? '') : '',
+      });
+    },
+
+    async getPositions(req) {
+      const userId = userIdOf(req.userId);
+      const positions = await models.Position.find({ userId }).lean();
+      return create(GetPositionsResponseSchema, {
+        positions: positions
+          .filter((p) => p.amount !== 0)
+          .map((p) =>
+            create(PositionSchema, {
+              symbol: p.symbol,
+              side: p.amount > 0 ? 'long' : 'short',
+              amount: Math.abs(p.amount),
+              entryPrice: p.entryPrice,
+              mode: p.mode,
+              realizedPnl: p.realizedPnl ?? 0,
+            }),
+          ),
+      });
+    },
+  };
+}
