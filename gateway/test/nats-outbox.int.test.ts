@@ -70,7 +70,7 @@ describe('billing events survive a NATS outage', () => {
     expect((await postStripe(h.stack.gatewayUrl, cancel)).body.outcome).toBe('applied');
     expect((await billing.getUser({ userId: user.id })).subscription).toMatchObject({ plan: 'free', status: 'canceled' });
 
-    restarted = await ensureNats(natsUrl, path.join(h.stack.dataDir, 'nats'));
+    restarted = await ensureNats(natsUrl, path.join(h.stack.dataDir, 'nats'), () => undefined);
     const messages = await until('the cancellation on the stream', async () => {
       const all = await streamMessages(natsUrl);
       return all.length >= 2 ? all : undefined;

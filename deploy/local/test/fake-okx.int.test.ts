@@ -33,6 +33,8 @@ function client(fake: FakeOkx, extra: Record<string, unknown> = {}): Okx {
       ...fake.ccxtConfig(),
       // FUTURES and OPTION markets are not used, so spare the two extra instrument calls.
       options: { fetchMarkets: { types: ['spot', 'swap'] } },
+      // ccxt's client-side throttle only slows the tests down; the fake has no rate limits.
+      enableRateLimit: false,
       ...extra,
     }),
   );
@@ -92,7 +94,7 @@ describe('FakeOkx with the real ccxt okx client', () => {
       { instId: 'BTC-USDT', side: 'buy', ordType: 'market', sz: '0.01', tdMode: 'cash', tgtCcy: 'base_ccy', clOrdId: 'spotBuy1' },
     ]);
 
-    const byId = await okx.fetchOrder(placed.id, 'BTC/USDT');
+    const byId = await okx.fetchOrder(placed.id!, 'BTC/USDT');
     expect(byId).toMatchObject({ id: placed.id, status: 'closed', filled: 0.01, amount: 0.01, average: 60_000, cost: 600 });
     expect(byId.fee).toEqual({ cost: 0.00001, currency: 'BTC' });
 
@@ -139,15 +141,15 @@ describe('FakeOkx with the real ccxt okx client', () => {
   it('rests limit orders until the price crosses them, and cancels them', async () => {
     const resting = await okx.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 59_000);
     const other = await okx.createOrder('BTC/USDT', 'limit', 'buy', 0.01, 50_000);
-    expect((await okx.fetchOrder(resting.id, 'BTC/USDT')).status).toBe('open');
+    expect((await okx.fetchOrder(resting.id!, 'BTC/USDT')).status).toBe('open');
     expect((await okx.fetchBalance())['USDT']).toMatchObject({ free: 8_910, total: 10_000 });
 
     fake.setPrice('BTC-USDT', 58_500);
-    expect(await okx.fetchOrder(resting.id, 'BTC/USDT')).toMatchObject({ status: 'closed', average: 59_000, filled: 0.01 });
+    expect(await okx.fetchOrder(resting.id!, 'BTC/USDT')).toMatchObject({ status: 'closed', average: 59_000, filled: 0.01 });
 
-    await okx.cancelOrder(other.id, 'BTC/USDT');
-    expect((await okx.fetchOrder(other.id, 'BTC/USDT')).status).toBe('canceled');
-    await expect(okx.cancelOrder(other.id, 'BTC/USDT')).rejects.toThrow(ccxt.OrderNotFound);
+    await okx.cancelOrder(other.id!, 'BTC/USDT');
+    expect((await okx.fetchOrder(other.id!, 'BTC/USDT')).status).toBe('canceled');
+    await expect(okx.cancelOrder(other.id!, 'BTC/USDT')).rejects.toThrow(ccxt.OrderNotFound);
   });
 
   it('opens a swap position and closes it with a reduce-only market order', async () => {
@@ -214,7 +216,9 @@ describe('FakeOkx with the real ccxt okx client', () => {
 
     fake.demo = false;
     await expect(demo.fetchBalance()).rejects.toThrow(/50101/);
-    expect((await live.fetchBalance())['USDT']?.total).toBe(10_000 - 60);
+    // A fresh client: ccxt caches a failed loadMarkets() promise, so `live` would keep
+    // rethrowing the 50101 from its first call until loadMarkets(true).
+    expect((await client(fake).fetchBalance())['USDT']?.total).toBe(10_000 - 60);
   });
 
   it('times out after placing the order, and the retry finds it by clOrdId instead of placing another', async () => {

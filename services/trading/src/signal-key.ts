@@ -12,6 +12,8 @@ import type { Alert } from './alert';
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /**
+ * user + (alert.id, or timestamp + symbol + action + strategy); without either, a hash of the raw body within the minute it was received.
+ *
  * The key is a hash of a JSON array, which keeps fields from running into each other
  * ("ab"+"c" vs "a"+"bc") and keeps the alert's content, including the secret inside the raw
  * body, out of wherever keys are stored or logged. The prefix says which rule produced it.
@@ -20,7 +22,6 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
  * entry's name, e.g. "Long", and repeats on every trade); and the raw-body fallback can let a
  * resend through when it lands in the next minute.
  */
-/** user + (alert.id, or timestamp + symbol + action + strategy); without either, a hash of the raw body within the minute it was received. */
 export function signalDedupeKey(userId: string, alert: Alert, rawBody: string, receivedAt: Date): string {
   if (alert.id !== undefined && alert.id !== '') {
     return `id_${sha256(JSON.stringify(['id', userId, alert.id]))}`;

@@ -41,8 +41,9 @@ export class MarketCatalog {
   async ensureLoaded(): Promise<void> {
     const stale = Date.now() - this.loadedAt > this.refreshMs;
     if (this.loaded && !stale) return;
+    // Always a forced load: ccxt remembers a failed loadMarkets() and would rethrow it.
     this.loading ??= this.publicClient
-      .loadMarkets(this.loaded)
+      .loadMarkets(true)
       .then(() => {
         this.loadedAt = Date.now();
         this.logger.info({ markets: Object.keys(this.markets()).length }, 'OKX markets loaded');
