@@ -226,6 +226,52 @@ describe('TradingView alerts to trades', () => {
     expect(await send(u.id, alert(u.secret, { symbol: 'BTCUSDT.P', action: 'close' }))).toMatchObject({ status: 422, body: { error: 'no_position' } });
   });
 
+  it('closes a short before buying when the profile says so, with a reduce-only order first', async () => {
+    const u = await proTrader({ sizingMode: 'fixed_base', sizingValue: 0.05, maxPositionNotional: 1_000_000 });
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    expect((await send(u.id, alert(u.secret, { symbol: 'BTCUSDT.P', action: 'sell' }))).status).toBe(200);
+    expect((await trading.getPositions({ userId: u.id })).positions).toMatchObject([{ symbol: 'BTC/USDT:USDT', side: 'short', amount: 0.05 }]);
+    expect((await send(u.id, alert(u.secret, { symbol: 'BTCUSDT.P', action: 'buy' }))).status).toBe(200);
+    const trades = (await trading.listTrades({ userId: u.id })).trades.reverse();
+    expect(trades.map((t) => [t.side, t.reduceOnly, t.amount, t.status])).toEqual([
+      ['sell', false, 5, 'filled'],
+      ['buy', true, 5, 'filled'],
+      ['buy', false, 5, 'filled'],
+    ]);
+    expect((await trading.getPositions({ userId: u.id })).positions).toMatchObject([{ side: 'long', amount: 0.05 }]);
+  });
+
+  it('follows a resting limit order until OKX fills it', async () => {
+    const u = await proTrader();
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    h.okx.setPrice('ETH-USDT', 2_000);
+    const res = await send(u.id, alert(u.secret, { symbol: 'ETHUSDT', order_type: 'limit', limit_price: 1900, price: 1900 }));
+    expect(res).toMatchObject({ status: 200, body: { status: 'success' } });
+    expect((await trading.listTrades({ userId: u.id })).trades[0]).toMatchObject({ status: 'submitted' });
+    h.okx.setPrice('ETH-USDT', 1_890); // crosses the limit: OKX fills it at 1900
+    const filled = await until('the follow-up to see the fill', async () => {
+      const [t] = (await trading.listTrades({ userId: u.id })).trades;
+      return t?.status === 'filled' ? t : undefined;
+    });
+    expect(filled.price).toBe(1900);
+    expect((await trading.getPositions({ userId: u.id })).positions).toMatchObject([{ symbol: 'ETH/USDT', side: 'long' }]);
+  });
+
+  it('answers 422 exchange_rejected when OKX refuses the order (51008 insufficient balance)', async () => {
+    const u = await proTrader({ sizingMode: 'fixed_quote', sizingValue: 9_000, maxOrderNotional: 1_000_000, maxPositionNotional: 1_000_000 });
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    const cash = h.okx.balance('USDT').cash;
+    h.okx.setBalance('USDT', 10);
+    try {
+      const res = await send(u.id, alert(u.secret));
+      expect(res).toMatchObject({ status: 422, body: { error: 'exchange_rejected', message: expect.stringMatching(/insufficient/i) } });
+      expect((await trading.listTrades({ userId: u.id })).trades[0]).toMatchObject({ status: 'rejected' });
+      expect((await trading.listSignals({ userId: u.id })).signals[0]).toMatchObject({ status: 'failed', rejectCode: 'exchange_rejected' });
+    } finally {
+      h.okx.setBalance('USDT', cash);
+    }
+  });
+
   it('enforces the source-IP allow-list and the per-user rate limit', async () => {
     const u = await proTrader();
     const blocked = await postAlert(gw, u.id, alert(u.secret), { headers: { 'x-forwarded-for': '203.0.113.9' } });
