@@ -6,11 +6,13 @@
 #   docker build -t tradingbot .
 #   docker run tradingbot                                # gateway (the default CMD)
 #   docker run tradingbot services/billing/dist/main.js  # billing
+#   docker run tradingbot services/trading/dist/main.js  # trading
 #
 # SERVICE selection: override the CMD (docker-compose `command:`, Kubernetes `args:`) with
 # the service's entry point, relative to /app:
 #   gateway  gateway/dist/main.js           (HTTP, PORT=8080)
 #   billing  services/billing/dist/main.js  (gRPC/Connect over h2c, BILLING_PORT=50051)
+#   trading  services/trading/dist/main.js  (gRPC/Connect over h2c, TRADING_PORT=50052)
 # For a shell: docker run --rm -it --entrypoint bash tradingbot
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -24,6 +26,7 @@ COPY package.json package-lock.json ./
 # deploy/local included (it is not shipped).
 COPY services/common/package.json services/common/
 COPY services/billing/package.json services/billing/
+COPY services/trading/package.json services/trading/
 COPY gateway/package.json gateway/
 COPY deploy/local/package.json deploy/local/
 
@@ -40,7 +43,8 @@ RUN npm run build
 
 # ---- prod-deps: the same lockfile without devDependencies. The root package has only
 # devDependencies, so this is exactly the workspaces' runtime dependencies. Install scripts
-# are skipped: no runtime dependency needs one (protobufjs' postinstall is a no-op check).
+# are skipped: no runtime dependency needs one (protobufjs' postinstall is a no-op check,
+# ccxt's only prints a banner).
 FROM manifests AS prod-deps
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts
 
@@ -53,11 +57,12 @@ COPY --from=prod-deps /app ./
 COPY --from=build /app/services/common/dist services/common/dist
 COPY --from=build /app/services/billing/dist services/billing/dist
 COPY --from=build /app/services/billing/plans.json services/billing/plans.json
+COPY --from=build /app/services/trading/dist services/trading/dist
 COPY --from=build /app/gateway/dist gateway/dist
 # Everything above is owned by root and read-only to the service: it cannot rewrite its code.
 # Numeric uid (the image's `node` user) so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
-EXPOSE 8080 50051
+EXPOSE 8080 50051 50052
 # Node is PID 1: the services handle SIGTERM/SIGINT themselves (graceful shutdown).
 ENTRYPOINT ["node", "--require", "@tbot/common/dist/telemetry/register.js"]
 CMD ["gateway/dist/main.js"]

@@ -10,7 +10,7 @@ async function main() {
   const dataDir = process.env.LOCAL_DATA_DIR ?? path.join(REPO_ROOT, '.data');
   const stack = await startStack({ dataDir, gatewayPort: Number(process.env.PORT ?? 8080) });
   process.stdout.write(
-    `\nready: gateway ${stack.gatewayUrl} (try ${stack.gatewayUrl}/readyz), billing ${stack.billingUrl}, ` +
+    `\nready: gateway ${stack.gatewayUrl} (try ${stack.gatewayUrl}/readyz), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, ` +
       `MongoDB ${stack.mongoUri}, NATS ${stack.natsUrl}\nCtrl-C stops everything.\n\n`,
   );
   let stopping = false;
