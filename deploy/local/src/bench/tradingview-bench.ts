@@ -1,0 +1,109 @@
+/**
+ * `npm run bench` (second part): TradingView alerts through gateway → trading (→ billing
+ * for entitlement) → paper book in FerretDB. Reports latency percentiles (TradingView
+ * gives up after 3 s), throughput and the trading service's memory, and checks that
+ * every distinct alert became exactly one trade.
+ *
+ * Environment: BENCH_ALERTS (default 400), BENCH_CONCURRENCY (8), BENCH_TRADERS (20).
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { BillingService, TradingService } from '@tbot/common';
+import { startBillingHarness, TEST_SECRETS } from '../testing';
+import { canConnect } from '../tools';
+
+const TARGETS = { p95Ms: 1000, p99Ms: 2000, minPerSecond: 15, tradingRssMb: 300 };
+
+const ALERTS = Number(process.env.BENCH_ALERTS ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const TRADERS = Number(process.env.BENCH_TRADERS ?? 20);
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const rssMb = (pid: number | undefined) => {
+  if (!pid) return NaN;
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
+
+async function main() {
+  const pg = !process.env.TEST_MONGODB_URI && (await canConnect('127.0.0.1', 5432));
+  const h = await startBillingHarness({
+    env: {
+      LOG_LEVEL: 'warn',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      ...(pg ? { FERRETDB_POSTGRESQL_URL: process.env.BENCH_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', FERRETDB_DATABASE: `benchtv_${Date.now()}` } : {}),
+    },
+    serviceEnv: { gateway: { TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '1000000', TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '1000000' } },
+  });
+  try {
+    const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
+    const trading = createClient(TradingService, createGrpcTransport({ baseUrl: h.stack.tradingUrl }));
+    const traders: Array<{ id: string; secret: string }> = [];
+    for (let i = 0; i < TRADERS; i++) {
+      const user = await billing.createUser({ email: `tv-bench-${Date.now()}-${i}@example.com` });
+      const body = JSON.stringify({
+        id: `evt_tvbench_${Date.now()}_${i}`,
+        type: 'customer.subscription.created',
+        created: Math.floor(Date.now() / 1000),
+        data: { object: { id: `sub_tvbench_${i}_${Date.now()}`, status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' } }] } } },
+      });
+      const t = Math.floor(Date.now() / 1000);
+      const sig = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
+      await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': `t=${t},v1=${sig}` }, body });
+      const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+      await trading.setRiskProfile({
+        userId: user.id,
+        profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 20, maxOrdersPerMinute: 100_000, maxOrdersPerDay: 100_000, maxPositionNotional: 1e9, maxOrderNotional: 1e6, closeOppositeFirst: true },
+      });
+      traders.push({ id: user.id, secret });
+    }
+
+    const latencies: number[] = [];
+    const statuses = new Map<string, number>();
+    let next = 0;
+    const began = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < ALERTS) {
+          const i = next++;
+          const trader = traders[i % traders.length]!;
+          const body = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: '37000', strategy: 'bench', id: `bench-${i}`, secret: trader.secret });
+          const t0 = performance.now();
+          const res = await fetch(`${h.stack.gatewayUrl}/api/tradingview/webhook?user_id=${trader.id}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+          await res.arrayBuffer();
+          latencies.push(performance.now() - t0);
+          statuses.set(String(res.status), (statuses.get(String(res.status)) ?? 0) + 1);
+        }
+      }),
+    );
+    const seconds = (performance.now() - began) / 1000;
+    latencies.sort((a, b) => a - b);
+    let trades = 0;
+    for (const t of traders) trades += (await trading.listTrades({ userId: t.id, pageSize: 200 })).trades.filter((x) => x.status === 'filled').length;
+    const perSecond = ALERTS / seconds;
+    const rss = rssMb(h.stack.children.get('trading')?.proc.pid);
+    const rows: Array<[string, string, string, boolean]> = [
+      ['throughput (alerts/s)', perSecond.toFixed(0), `≥ ${TARGETS.minPerSecond}`, perSecond >= TARGETS.minPerSecond],
+      ['latency p50 (ms)', percentile(latencies, 50).toFixed(1), '', true],
+      ['latency p95 (ms)', percentile(latencies, 95).toFixed(1), `≤ ${TARGETS.p95Ms}`, percentile(latencies, 95) <= TARGETS.p95Ms],
+      ['latency p99 (ms)', percentile(latencies, 99).toFixed(1), `≤ ${TARGETS.p99Ms}`, percentile(latencies, 99) <= TARGETS.p99Ms],
+      ['trading RSS (MiB)', rss.toFixed(0), `≤ ${TARGETS.tradingRssMb}`, rss <= TARGETS.tradingRssMb],
+      ['alerts answered 200', `${statuses.get('200') ?? 0}/${ALERTS}`, `= ${ALERTS}`, statuses.get('200') === ALERTS],
+      ['one filled trade per alert', `${trades}/${ALERTS}`, `= ${ALERTS}`, trades === ALERTS],
+    ];
+    process.stdout.write(`\nTradingView alert benchmark (paper): ${ALERTS} alerts, concurrency ${CONCURRENCY}, ${TRADERS} traders${pg ? '' : ', FerretDB on SQLite'}\n\n`);
+    process.stdout.write(`${'measure'.padEnd(32)}${'value'.padStart(12)}  ${'target'.padEnd(10)} ok\n`);
+    for (const [name, value, target, ok] of rows) process.stdout.write(`${name.padEnd(32)}${value.padStart(12)}  ${target.padEnd(10)} ${ok ? 'yes' : 'NO'}\n`);
+    process.stdout.write(`\nstatuses: ${JSON.stringify(Object.fromEntries(statuses))}\n`);
+    process.exitCode = rows.every((r) => r[3]) ? 0 : 1;
+  } finally {
+    await h.stop();
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
