@@ -7,12 +7,11 @@
  * Environment: BENCH_ALERTS (default 400), BENCH_CONCURRENCY (8), BENCH_TRADERS (20).
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { BillingService, TradingService } from '@tbot/common';
 import { startBillingHarness, TEST_SECRETS } from '../testing';
-import { canConnect } from '../tools';
+import { benchDatabaseEnv, percentile, report, rssMb, runBench, type Row } from './report';
 
 const TARGETS = { p95Ms: 1000, p99Ms: 2000, minPerSecond: 15, tradingRssMb: 300 };
 
@@ -20,20 +19,12 @@ const ALERTS = Number(process.env.BENCH_ALERTS ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const TRADERS = Number(process.env.BENCH_TRADERS ?? 20);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const rssMb = (pid: number | undefined) => {
-  if (!pid) return NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-};
-
 async function main() {
-  const pg = !process.env.TEST_MONGODB_URI && (await canConnect('127.0.0.1', 5432));
   const h = await startBillingHarness({
     env: {
       LOG_LEVEL: 'warn',
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
-      ...(pg ? { FERRETDB_POSTGRESQL_URL: process.env.BENCH_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', FERRETDB_DATABASE: `benchtv_${Date.now()}` } : {}),
+      ...(await benchDatabaseEnv('benchtv')),
     },
     serviceEnv: { gateway: { TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '1000000', TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '1000000' } },
   });
@@ -84,7 +75,7 @@ async function main() {
     for (const t of traders) trades += (await trading.listTrades({ userId: t.id, pageSize: 200 })).trades.filter((x) => x.status === 'filled').length;
     const perSecond = ALERTS / seconds;
     const rss = rssMb(h.stack.children.get('trading')?.proc.pid);
-    const rows: Array<[string, string, string, boolean]> = [
+    const rows: Row[] = [
       ['throughput (alerts/s)', perSecond.toFixed(0), `≥ ${TARGETS.minPerSecond}`, perSecond >= TARGETS.minPerSecond],
       ['latency p50 (ms)', percentile(latencies, 50).toFixed(1), '', true],
       ['latency p95 (ms)', percentile(latencies, 95).toFixed(1), `≤ ${TARGETS.p95Ms}`, percentile(latencies, 95) <= TARGETS.p95Ms],
@@ -93,17 +84,10 @@ async function main() {
       ['alerts answered 200', `${statuses.get('200') ?? 0}/${ALERTS}`, `= ${ALERTS}`, statuses.get('200') === ALERTS],
       ['one filled trade per alert', `${trades}/${ALERTS}`, `= ${ALERTS}`, trades === ALERTS],
     ];
-    process.stdout.write(`\nTradingView alert benchmark (paper): ${ALERTS} alerts, concurrency ${CONCURRENCY}, ${TRADERS} traders${pg ? '' : ', FerretDB on SQLite'}\n\n`);
-    process.stdout.write(`${'measure'.padEnd(32)}${'value'.padStart(12)}  ${'target'.padEnd(10)} ok\n`);
-    for (const [name, value, target, ok] of rows) process.stdout.write(`${name.padEnd(32)}${value.padStart(12)}  ${target.padEnd(10)} ${ok ? 'yes' : 'NO'}\n`);
-    process.stdout.write(`\nstatuses: ${JSON.stringify(Object.fromEntries(statuses))}\n`);
-    process.exitCode = rows.every((r) => r[3]) ? 0 : 1;
+    report(`TradingView alert benchmark (paper): ${ALERTS} alerts, concurrency ${CONCURRENCY}, ${TRADERS} traders`, rows, `statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
   } finally {
     await h.stop();
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -8,12 +8,11 @@
  * BENCH_POSTGRESQL_URL (FerretDB's PostgreSQL; default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { BillingService } from '@tbot/common';
 import { startBillingHarness, TEST_SECRETS } from '../testing';
-import { canConnect } from '../tools';
+import { benchDatabaseEnv, percentile, report, rssMb, runBench, type Row } from './report';
 
 // Targets for this kind of machine (2 cores shared by the load generator, both services,
 // FerretDB and PostgreSQL). FerretDB is the bottleneck here: on its SQLite backend the
@@ -31,33 +30,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const USERS = Number(process.env.BENCH_USERS ?? 100);
 const REPEAT_EVERY = 10; // every 10th request re-sends an earlier event
 
-function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 function sign(body: string): string {
   const t = Math.floor(Date.now() / 1000);
   const v1 = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
   return `t=${t},v1=${v1}`;
-}
-
-/** FerretDB on the local PostgreSQL when one answers, else on SQLite. */
-async function databaseEnv(): Promise<NodeJS.ProcessEnv> {
-  if (process.env.TEST_MONGODB_URI || process.env.FERRETDB_POSTGRESQL_URL) return {};
-  if (!(await canConnect('127.0.0.1', 5432))) {
-    process.stdout.write('no PostgreSQL on 127.0.0.1:5432: FerretDB runs on SQLite and the targets will not be met\n');
-    return {};
-  }
-  return {
-    FERRETDB_POSTGRESQL_URL: process.env.BENCH_POSTGRESQL_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    FERRETDB_DATABASE: `bench_${Date.now()}`,
-  };
 }
 
 async function main() {
@@ -66,7 +42,7 @@ async function main() {
       OTEL_EXPORTER_OTLP_ENDPOINT: '',
       // One client address sends everything here; the per-IP limit is not what is measured.
       IP_RATE_LIMIT_PER_MINUTE: '1000000',
-      ...(await databaseEnv()),
+      ...(await benchDatabaseEnv('bench')),
     }, });
   try {
     const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
@@ -142,7 +118,7 @@ async function main() {
     const distinct = bodies.length;
     const once = bodies.filter((b) => effects.get(b) === 1).length;
     const answered = [...outcomes].filter(([k]) => k.startsWith('200:')).reduce((n, [, v]) => n + v, 0);
-    const rows: Array<[string, string, string, boolean]> = [
+    const rows: Row[] = [
       ['throughput (req/s)', results.perSecond.toFixed(0), `≥ ${TARGETS.minPerSecond}`, results.perSecond >= TARGETS.minPerSecond],
       ['latency p50 (ms)', results.p50Ms.toFixed(1), '', true],
       ['latency p95 (ms)', results.p95Ms.toFixed(1), `≤ ${TARGETS.p95Ms}`, results.p95Ms <= TARGETS.p95Ms],
@@ -152,19 +128,10 @@ async function main() {
       ['distinct events with one effect', `${once}/${distinct}`, `= ${distinct}`, once === distinct],
       ['requests answered 200', `${answered}/${plan.length}`, `= ${plan.length}`, answered === plan.length],
     ];
-    process.stdout.write(`\nStripe webhook benchmark: ${plan.length} requests, concurrency ${CONCURRENCY}, ${USERS} users\n\n`);
-    process.stdout.write(`${'measure'.padEnd(32)}${'value'.padStart(12)}  ${'target'.padEnd(10)} ok\n`);
-    for (const [name, value, target, ok] of rows) {
-      process.stdout.write(`${name.padEnd(32)}${value.padStart(12)}  ${target.padEnd(10)} ${ok ? 'yes' : 'NO'}\n`);
-    }
-    process.stdout.write(`\noutcomes: ${JSON.stringify(Object.fromEntries(outcomes))}\n`);
-    process.exitCode = rows.every((r) => r[3]) ? 0 : 1;
+    report(`Stripe webhook benchmark: ${plan.length} requests, concurrency ${CONCURRENCY}, ${USERS} users`, rows, `outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
   } finally {
     await h.stop();
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`benchmark failed: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);
