@@ -25,6 +25,7 @@ import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
 import { SignalProcessor } from './signal-processor';
 import { tradingService } from './trading-service';
+import { UserLocks } from './user-lock';
 
 async function main(): Promise<void> {
   const logger = createLogger('trading', process.env.LOG_LEVEL);
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
       markets,
       entitlement,
       events: new TradingEvents(nc.jetstream(), logger),
+      locks: new UserLocks(mongo),
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
     });

@@ -11,6 +11,7 @@ import type { TradeDoc, TradingModels } from './models';
 import { applyFill } from './positions';
 import { loadRiskProfile, type StoredProfile } from './risk-profiles';
 import { checkRisk, type RiskState } from './risk';
+import type { UserLocks } from './user-lock';
 import { clientOrderId, signalDedupeKey } from './signal-key';
 import { sizeOrder } from './sizing';
 import { secretMatches, signatureMatches } from './webhook-secret';
@@ -47,7 +48,8 @@ const MAX_WAIT_MS = 2_500;
 /**
  * A TradingView alert from receipt to order: authenticate, parse, de-duplicate, refuse
  * stale or unentitled signals, check the risk profile, size, place, record. Signals of
- * one user run one at a time, so risk counts and positions see each other's effects.
+ * one user run one at a time (across replicas: UserLocks), so risk counts and positions
+ * see each other's effects.
  */
 export class SignalProcessor {
   private readonly userQueues = new Map<string, Promise<unknown>>();
@@ -59,6 +61,7 @@ export class SignalProcessor {
       markets: MarketCatalog;
       entitlement: EntitlementChecker;
       events: TradingEvents;
+      locks: UserLocks;
       logger: Logger;
       maxSignalAgeSeconds: number;
     },
@@ -80,6 +83,8 @@ export class SignalProcessor {
       return this.rejected(signalId, input.userId, parsed.code, parsed.message);
     }
     const alert = parsed.alert;
+    const record = (fields: { status: string; message?: string; dedupeKey?: string }) =>
+      models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, strategy: alert.strategy ?? '', ...fields });
     const key = signalDedupeKey(input.userId, alert, raw, input.receivedAt);
     try {
       await models.SignalKey.create({ _id: key, signalId, createdAt: input.receivedAt });
@@ -87,26 +92,13 @@ export class SignalProcessor {
       if ((err as { code?: number }).code !== 11000) throw err;
       const first = await models.SignalKey.findById(key).lean();
       const original = first ? await models.Signal.findById(first.signalId).lean() : null;
-      await models.Signal.create({
-        ...base,
-        symbol: alert.symbol,
-        action: alert.action,
-        strategy: alert.strategy ?? '',
-        status: 'duplicate',
-        message: `repeat of ${first?.signalId ?? 'an earlier signal'}`,
-      });
+      await record({ status: 'duplicate', message: `repeat of ${first?.signalId ?? 'an earlier signal'}` });
       return { status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] };
     }
-    await models.Signal.create({
-      ...base,
-      symbol: alert.symbol,
-      action: alert.action,
-      strategy: alert.strategy ?? '',
-      status: 'accepted',
-      dedupeKey: key,
-    });
+    await record({ status: 'accepted', dedupeKey: key });
 
-    const work = this.serialised(input.userId, () => this.execute(signalId, input, alert, key));
+    // Queued in-process first, so only one of this replica's signals per user waits on the shared lock.
+    const work = this.serialised(input.userId, () => this.d.locks.run(input.userId, () => this.execute(signalId, input, alert, key)));
     work.catch((err: unknown) => this.d.logger.error({ err, signal_id: signalId }, 'signal execution failed'));
     const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
     const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());

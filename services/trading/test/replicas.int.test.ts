@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+import { createHmac } from 'node:crypto';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { BillingService, SignalStatus, TradingService } from '@tbot/common';
+import { freePort, REPO_ROOT, SERVICES, spawnChild, waitFor, canConnect, type Child } from '@tbot/local-stack';
+import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+
+// Two trading replicas share one MongoDB: a user's signals must still run one at a time,
+// or both replicas would count "0 orders this minute" and both would trade.
+
+describe('trading replicas', () => {
+  let h: BillingHarness;
+  let second: Child;
+  let secondUrl: string;
+
+  beforeAll(async () => {
+    h = await startBillingHarness();
+    const port = await freePort();
+    secondUrl = `http://127.0.0.1:${port}`;
+    second = spawnChild(
+      'trading-2',
+      process.execPath,
+      [path.join(REPO_ROOT, 'services', 'common', 'dist', 'telemetry', 'register.js'), SERVICES.trading].flatMap((p, i) => (i === 0 ? ['--require', p] : [p])),
+      {
+        env: {
+          ...process.env,
+          OTEL_SDK_DISABLED: 'true',
+          MONGODB_URI: h.stack.mongoUri,
+          NATS_URL: h.stack.natsUrl,
+          BILLING_URL: h.stack.billingUrl,
+          TRADING_PORT: String(port),
+          EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
+          OKX_API_BASE: h.okx.url,
+        },
+        sink: (name, line) => h.logs.push(`${name} | ${line}`),
+      },
+    );
+    await waitFor('the second trading replica', () => canConnect('127.0.0.1', port));
+  });
+  afterAll(async () => {
+    await second?.stop();
+    await h?.stop();
+  });
+
+  it('runs one user\'s signals one at a time across replicas, so limits hold', async () => {
+    const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
+    const replicas = [h.stack.tradingUrl, secondUrl].map((baseUrl) =>
+      createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 20_000 })),
+    );
+    const user = await billing.createUser({ email: `replicas-${Date.now()}@example.com` });
+    const body = JSON.stringify({
+      id: `evt_replicas_${Date.now()}`,
+      type: 'customer.subscription.created',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: `sub_replicas_${Date.now()}`, status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' } }] } } },
+    });
+    const t = Math.floor(Date.now() / 1000);
+    const sig = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
+    expect((await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': `t=${t},v1=${sig}` }, body })).status).toBe(200);
+    const { secret } = await replicas[0]!.rotateWebhookSecret({ userId: user.id });
+    await replicas[1]!.setRiskProfile({
+      userId: user.id,
+      profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 50, maxOrdersPerMinute: 1, closeOppositeFirst: true },
+    });
+
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        replicas[i % 2]!.submitSignal({
+          userId: user.id,
+          body: Buffer.from(JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: `race-${i}`, secret })),
+          waitMs: 2500,
+        }),
+      ),
+    );
+    const executed = answers.filter((a) => a.status === SignalStatus.EXECUTED);
+    const limited = answers.filter((a) => a.status === SignalStatus.REJECTED && a.rejectRule === 'max_orders_per_minute');
+    expect({ executed: executed.length, limited: limited.length }).toEqual({ executed: 1, limited: 5 });
+    expect((await replicas[0]!.listTrades({ userId: user.id })).trades).toHaveLength(1);
+  });
+});
