@@ -2,17 +2,17 @@ import * as path from 'node:path';
 import { ensureNats, freePort, type Child } from '@tbot/local-stack';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { connect, type JsMsg } from 'nats';
-import { billingClient, postStripe, request } from './support/clients';
+import { billingClient, postAlert, postStripe, request, tradingClient } from './support/clients';
 import { event, nextId, nowSeconds, subscriptionNew } from './support/stripe-events';
 
 // A NATS of its own, so the test can take it down: a change committed while NATS is down
 // is published once it is back (outbox), and never twice (ledger flag + Nats-Msg-Id).
 
-async function streamMessages(natsUrl: string): Promise<Array<{ subject: string; msgId: string; data: any }>> {
+async function streamMessages(natsUrl: string, stream = 'BILLING'): Promise<Array<{ subject: string; msgId: string; data: any }>> {
   const nc = await connect({ servers: natsUrl });
   try {
     const js = nc.jetstream();
-    const consumer = await js.consumers.get('BILLING'); // ordered consumer from the start
+    const consumer = await js.consumers.get(stream); // ordered consumer from the start
     const out: Array<{ subject: string; msgId: string; data: any }> = [];
     const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
     for await (const m of batch as AsyncIterable<JsMsg>) {
@@ -41,7 +41,10 @@ describe('billing events survive a NATS outage', () => {
 
   beforeAll(async () => {
     natsUrl = `nats://127.0.0.1:${await freePort()}`;
-    h = await startBillingHarness({ env: { NATS_URL: natsUrl }, serviceEnv: { billing: { OUTBOX_RELAY_INTERVAL_MS: '500' } } });
+    h = await startBillingHarness({
+      env: { NATS_URL: natsUrl },
+      serviceEnv: { billing: { OUTBOX_RELAY_INTERVAL_MS: '500' }, trading: { OUTBOX_RELAY_INTERVAL_MS: '500' } },
+    });
   });
   afterAll(async () => {
     await h?.stop();
@@ -83,5 +86,27 @@ describe('billing events survive a NATS outage', () => {
       ['billing.subscription.canceled', `stripe:${cancel.id}`],
     ]);
     expect(messages[1]!.data).toMatchObject({ user_id: user.id, plan: 'free', previous_plan: 'pro', status: 'canceled', event_id: `stripe:${cancel.id}` });
+  });
+
+  it('publishes trading events from an order placed while NATS was down, once NATS is back', async () => {
+    const billing = billingClient(h.stack.billingUrl);
+    const trading = tradingClient(h.stack.tradingUrl);
+    const user = await billing.createUser({ email: `${nextId('nt')}@example.com` });
+    expect((await postStripe(h.stack.gatewayUrl, event('customer.subscription.created', subscriptionNew({ userId: user.id })))).body.outcome).toBe('applied');
+    const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+
+    await restarted!.stop();
+    const res = await postAlert(h.stack.gatewayUrl, user.id, { symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('a'), secret });
+    expect(res).toMatchObject({ status: 200, body: { status: 'success' } });
+    const tradeId = res.body.trade_id as string;
+
+    restarted = await ensureNats(natsUrl, path.join(h.stack.dataDir, 'nats'), () => undefined);
+    const mine = async () => (await streamMessages(natsUrl, 'TRADING')).filter((m) => m.data.user_id === user.id);
+    await until('the order events on the stream', async () => ((await mine()).length >= 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await mine()).map((m) => [m.subject, m.msgId]).sort()).toEqual([
+      ['trading.order.filled', `${tradeId}:filled`],
+      ['trading.order.submitted', `${tradeId}:submitted`],
+    ]);
   });
 });

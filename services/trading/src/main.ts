@@ -43,6 +43,8 @@ async function main(): Promise<void> {
       BillingService,
       createGrpcTransport({ baseUrl: config.BILLING_URL, defaultTimeoutMs: config.RPC_TIMEOUT_MS, interceptors: [clientTracingInterceptor] }),
     );
+    const events = new TradingEvents(mongo, nc.jetstream(), logger);
+    events.start(config.OUTBOX_RELAY_INTERVAL_MS);
     const entitlement = new EntitlementChecker(billing, config.ENTITLEMENT_CACHE_SECONDS * 1000, logger);
     entitlement.listen(nc);
     const markets = new MarketCatalog(config.OKX_API_BASE, config.EXCHANGE_TIMEOUT_MS, logger);
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
       accounts,
       markets,
       entitlement,
-      events: new TradingEvents(nc.jetstream(), logger),
+      events,
       locks: new UserLocks(mongo),
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['order follow-up', () => followUp.stop()],
+      ['outbox', () => events.stop()],
       ['nats', () => nc.drain()],
       ['mongodb', () => mongo.close()],
     ]);
