@@ -24,6 +24,7 @@ describe('TradingView alerts to trades', () => {
   let gw: string;
   let billing: ReturnType<typeof billingClient>;
   let trading: ReturnType<typeof tradingClient>;
+  const secrets: string[] = [];
 
   beforeAll(async () => {
     h = await startBillingHarness({
@@ -55,6 +56,7 @@ describe('TradingView alerts to trades', () => {
     const res = await postStripe(gw, event('customer.subscription.created', subscriptionNew({ userId: user.id })));
     expect(res.body.outcome).toBe('applied');
     const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+    secrets.push(secret);
     await trading.setRiskProfile({
       userId: user.id,
       profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 100, closeOppositeFirst: true, maxOrderNotional: 10_000, ...profile },
@@ -301,5 +303,13 @@ describe('TradingView alerts to trades', () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it('never logs a TradingView secret or an exchange credential', () => {
+    expect(secrets.length).toBeGreaterThan(5);
+    const leaked = [...secrets, TEST_SECRETS.okx.secret, TEST_SECRETS.okx.passphrase, TEST_SECRETS.exchangeKeysMasterKey].filter((s) =>
+      h.logs.some((line) => line.includes(s)),
+    );
+    expect(leaked).toEqual([]);
   });
 });
