@@ -98,7 +98,9 @@ export class SignalProcessor {
     await record({ status: 'accepted', dedupeKey: key });
 
     // Queued in-process first, so only one of this replica's signals per user waits on the shared lock.
-    const work = this.serialised(input.userId, () => this.d.locks.run(input.userId, () => this.execute(signalId, input, alert, key)));
+    const work = this.serialised(input.userId, () =>
+      this.d.locks.run(input.userId, () => this.execute(signalId, input, alert, key)).catch((err: unknown) => this.finishFailed(signalId, err)),
+    );
     work.catch((err: unknown) => this.d.logger.error({ err, signal_id: signalId }, 'signal execution failed'));
     const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
     const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
@@ -335,6 +337,20 @@ export class SignalProcessor {
       positions: positions.filter((p) => p.amount !== 0).map((p) => ({ symbol: p.symbol, notional: Math.abs(p.amount) * p.entryPrice })),
       realizedPnlToday: today.reduce((sum, t) => sum + (t.realizedPnl ?? 0), 0),
     };
+  }
+
+  /**
+   * Something failed before an order was settled (OKX's market list unreachable, the
+   * database gone): the signal says so rather than staying "accepted" for ever.
+   */
+  private async finishFailed(signalId: string, err: unknown): Promise<SubmitResult> {
+    this.d.logger.error({ err, signal_id: signalId }, 'signal could not be executed');
+    const message = err instanceof Error && /okx|fetch|ECONN|ENOTFOUND|timed? ?out/i.test(err.message)
+      ? 'the exchange could not be reached'
+      : 'the signal could not be executed';
+    const rejectCode = message.startsWith('the exchange') ? 'exchange_unavailable' : 'internal_error';
+    await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'failed', rejectCode, message } }).catch(() => undefined);
+    return { status: 'failed', signalId, rejectCode, message };
   }
 
   private async finishRejected(signalId: string, userId: string, code: string, message: string, rule?: string): Promise<SubmitResult> {
