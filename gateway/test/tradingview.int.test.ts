@@ -278,10 +278,12 @@ describe('TradingView alerts to trades', () => {
     const u = await proTrader();
     const blocked = await postAlert(gw, u.id, alert(u.secret), { headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(blocked).toMatchObject({ status: 403, body: { error: 'ip_not_allowed' } });
-    const answers = [];
-    for (let i = 0; i < 31; i++) answers.push((await send(u.id, alert('wrong'))).status);
+    // 70 requests against 30 a minute: even split by a minute boundary, one window overflows.
+    const answers: number[] = [];
+    for (let i = 0; i < 70; i++) answers.push((await send(u.id, alert('wrong'))).status);
     expect(answers.slice(0, 30).every((s) => s === 401)).toBe(true);
-    expect(answers[30]).toBe(429);
+    expect(answers).toContain(429);
+    expect(answers.every((s) => s === 401 || s === 429)).toBe(true);
   });
 
   it('publishes order events with the trace context', async () => {

@@ -62,7 +62,7 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OKX_API_BASE: okx.url,
         EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
-        EXCHANGE_TIMEOUT_MS: '1500',
+        EXCHANGE_TIMEOUT_MS: '3000',
         ...extra.env,
       },
     });
