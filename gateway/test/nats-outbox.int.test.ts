@@ -8,15 +8,15 @@ import { event, nextId, nowSeconds, subscriptionNew } from './support/stripe-eve
 // A NATS of its own, so the test can take it down: a change committed while NATS is down
 // is published once it is back (outbox), and never twice (ledger flag + Nats-Msg-Id).
 
-async function streamMessages(natsUrl: string, stream = 'BILLING'): Promise<Array<{ subject: string; msgId: string; data: any }>> {
+async function streamMessages(natsUrl: string, stream = 'BILLING'): Promise<Array<{ subject: string; msgId: string; traceparent: string; data: any }>> {
   const nc = await connect({ servers: natsUrl });
   try {
     const js = nc.jetstream();
     const consumer = await js.consumers.get(stream); // ordered consumer from the start
-    const out: Array<{ subject: string; msgId: string; data: any }> = [];
+    const out: Array<{ subject: string; msgId: string; traceparent: string; data: any }> = [];
     const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 });
     for await (const m of batch as AsyncIterable<JsMsg>) {
-      out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') ?? '', data: JSON.parse(new TextDecoder().decode(m.data)) });
+      out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') ?? '', traceparent: m.headers?.get('traceparent') ?? '', data: JSON.parse(new TextDecoder().decode(m.data)) });
     }
     return out;
   } finally {
@@ -86,6 +86,11 @@ describe('billing events survive a NATS outage', () => {
       ['billing.subscription.canceled', `stripe:${cancel.id}`],
     ]);
     expect(messages[1]!.data).toMatchObject({ user_id: user.id, plan: 'free', previous_plan: 'pro', status: 'canceled', event_id: `stripe:${cancel.id}` });
+    // Published late by the relay, it still belongs to the trace of the webhook that caused it.
+    const traceId = messages[1]!.traceparent.split('-')[1];
+    await until('the webhook trace', async () =>
+      h.collector.spans.some((sp) => sp.service === 'gateway' && sp.traceId === traceId && sp.kind === 2) ? true : undefined,
+    );
   });
 
   it('publishes trading events from an order placed while NATS was down, once NATS is back', async () => {

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import type { Logger } from '@tbot/common';
 import { isDuplicateKeyError, type Models } from './models';
 
@@ -9,6 +10,8 @@ export interface OutboxEvent {
   msgId: string;
   /** Protobuf JSON of the event message. */
   data: string;
+  /** W3C trace context of the webhook that caused it, so a late publish joins its trace. */
+  trace?: Record<string, string>;
 }
 
 export interface EffectResult {
@@ -77,7 +80,9 @@ export class EventLedger {
       throw err;
     }
 
-    const events = result.events ?? [];
+    const trace: Record<string, string> = {};
+    propagation.inject(context.active(), trace);
+    const events = (result.events ?? []).map((e) => ({ ...e, trace }));
     await Ledger.updateOne(
       { _id: eventKey },
       {

@@ -49,7 +49,7 @@ const ledgerSchema = new Schema(
     // Kept for UNMATCHED events so they can be reconciled by hand.
     payload: { type: Schema.Types.Mixed, default: null },
     // Outbox: events to publish on NATS once the effect is stored.
-    events: { type: [{ subject: String, msgId: String, data: String, _id: false }], default: [] },
+    events: { type: [{ subject: String, msgId: String, data: String, trace: Schema.Types.Mixed, _id: false }], default: [] },
     published: { type: Boolean, default: true },
     receivedAt: { type: Date, required: true },
     finishedAt: { type: Date, default: null },

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { publishEvent, type Logger } from '@tbot/common';
 import type { JetStreamClient } from 'nats';
 import type { OutboxEvent } from './ledger';
@@ -29,7 +30,9 @@ export class Outbox {
 
   private async publish(eventKey: string, events: OutboxEvent[]): Promise<void> {
     for (const event of events) {
-      await publishEvent(this.js, event.subject, Buffer.from(event.data), event.msgId);
+      // The relay runs outside any request: continue the trace of the webhook that caused it.
+      const ctx = event.trace ? propagation.extract(context.active(), event.trace) : context.active();
+      await context.with(ctx, () => publishEvent(this.js, event.subject, Buffer.from(event.data), event.msgId));
     }
     await this.models.Ledger.updateOne({ _id: eventKey }, { $set: { published: true } });
   }
