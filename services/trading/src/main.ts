@@ -82,6 +82,7 @@ async function main(): Promise<void> {
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
+      ['signals in flight', () => signals.drain()],
       ['order follow-up', () => followUp.stop()],
       ['outbox', () => events.stop()],
       ['nats', () => nc.drain()],

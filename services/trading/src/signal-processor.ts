@@ -108,6 +108,11 @@ export class SignalProcessor {
     return done ?? { status: 'accepted', signalId };
   }
 
+  /** Waits for signals still executing (answered ACCEPTED) before the process stops. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.userQueues.values()]);
+  }
+
   private async authenticated(input: SubmitInput, raw: string): Promise<boolean> {
     const stored = await this.d.models.WebhookSecret.findById(input.userId).lean();
     if (!stored) return false;

@@ -43,12 +43,13 @@ describe('trading replicas', () => {
     await h?.stop();
   });
 
-  it('runs one user\'s signals one at a time across replicas, so limits hold', async () => {
+  const replicas = () =>
+    [h.stack.tradingUrl, secondUrl].map((baseUrl) => createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 20_000 })));
+
+  /** A user on pro (signed Stripe event through the gateway) with a TradingView secret. */
+  async function proUser(): Promise<{ id: string; secret: string }> {
     const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
-    const replicas = [h.stack.tradingUrl, secondUrl].map((baseUrl) =>
-      createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 20_000 })),
-    );
-    const user = await billing.createUser({ email: `replicas-${Date.now()}@example.com` });
+    const user = await billing.createUser({ email: `replicas-${Date.now()}-${Math.random()}@example.com` });
     const body = JSON.stringify({
       id: `evt_replicas_${Date.now()}`,
       type: 'customer.subscription.created',
@@ -58,15 +59,22 @@ describe('trading replicas', () => {
     const t = Math.floor(Date.now() / 1000);
     const sig = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
     expect((await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': `t=${t},v1=${sig}` }, body })).status).toBe(200);
-    const { secret } = await replicas[0]!.rotateWebhookSecret({ userId: user.id });
-    await replicas[1]!.setRiskProfile({
+    const { secret } = await replicas()[0]!.rotateWebhookSecret({ userId: user.id });
+    return { id: user.id, secret };
+  }
+
+  it('runs one user\'s signals one at a time across replicas, so limits hold', async () => {
+    const [one, two] = replicas();
+    const { id, secret } = await proUser();
+    const user = { id };
+    await two!.setRiskProfile({
       userId: user.id,
       profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 50, maxOrdersPerMinute: 1, closeOppositeFirst: true },
     });
 
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        replicas[i % 2]!.submitSignal({
+        [one, two][i % 2]!.submitSignal({
           userId: user.id,
           body: Buffer.from(JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: `race-${i}`, secret })),
           waitMs: 2500,
@@ -76,6 +84,28 @@ describe('trading replicas', () => {
     const executed = answers.filter((a) => a.status === SignalStatus.EXECUTED);
     const limited = answers.filter((a) => a.status === SignalStatus.REJECTED && a.rejectRule === 'max_orders_per_minute');
     expect({ executed: executed.length, limited: limited.length }).toEqual({ executed: 1, limited: 5 });
-    expect((await replicas[0]!.listTrades({ userId: user.id })).trades).toHaveLength(1);
+    expect((await one!.listTrades({ userId: user.id })).trades).toHaveLength(1);
+  });
+
+  it('finishes signals still executing before a replica stops (SIGTERM)', async () => {
+    const [one, two] = replicas();
+    const { id, secret } = await proUser();
+    await one!.setExchangeCredentials({ userId: id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    h.okx.setBalance('USDT', 100_000);
+    h.okx.setPrice('BTC-USDT', 37_000);
+    h.okx.delayMs = 800;
+    try {
+      const r = await two!.submitSignal({
+        userId: id,
+        body: Buffer.from(JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: 'drain-1', secret })),
+        waitMs: 100,
+      });
+      expect(r.status).toBe(SignalStatus.ACCEPTED);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      h.okx.delayMs = 0;
+    }
+    const [trade] = (await one!.listTrades({ userId: id })).trades;
+    expect(trade).toMatchObject({ status: 'filled' });
   });
 });
