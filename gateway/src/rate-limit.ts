@@ -32,11 +32,12 @@ export class RateLimiter {
   }
 }
 
-export function rateLimit(limiter: RateLimiter, keyOf: (req: Request) => string | undefined) {
+export function rateLimit(limiter: RateLimiter, keyOf: (req: Request) => string | undefined, onLimited?: () => void) {
   return (req: Request, res: Response, next: NextFunction) => {
     const key = keyOf(req);
     const retryAfter = key ? limiter.hit(key) : 0;
     if (retryAfter > 0) {
+      onLimited?.();
       res.set('Retry-After', String(retryAfter));
       return sendError(res, 429, 'rate_limited', `too many requests; retry in ${retryAfter} s`);
     }

@@ -284,6 +284,9 @@ describe('TradingView alerts to trades', () => {
     expect(answers.slice(0, 30).every((s) => s === 401)).toBe(true);
     expect(answers).toContain(429);
     expect(answers.every((s) => s === 401 || s === 429)).toBe(true);
+    const metrics = await (await fetch(`${gw}/metrics`)).text();
+    expect(metrics).toMatch(/webhooks_received_total\{provider="tradingview",event_type="alert",outcome="rate_limited"\} [1-9]/);
+    expect(metrics).toMatch(/webhooks_received_total\{provider="tradingview",event_type="alert",outcome="ip_not_allowed"\} [1-9]/);
   });
 
   it('publishes order events with the trace context', async () => {

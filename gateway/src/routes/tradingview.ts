@@ -100,18 +100,22 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
     }
   };
 
+  // Alerts refused here never reach the trading service (writing each one down would let a
+  // flood write to the database); they are counted and logged instead.
+  const refused = (outcome: string) => () => metrics.webhooksReceived.inc({ provider: 'tradingview', event_type: 'alert', outcome });
   const ipAllowList = (req: Request, res: Response, next: () => void) => {
     if (!config.TRADINGVIEW_IP_ALLOWLIST) return next();
     const ip = (req.ip ?? '').replace(/^::ffff:/, '');
     if (allowed.has(ip)) return next();
+    refused('ip_not_allowed')();
     logger.warn({ ip }, 'TradingView alert from an address not on the allow-list');
     return sendError(res, 403, 'ip_not_allowed', 'this address may not send alerts');
   };
 
   const chain = [
     ipAllowList,
-    rateLimit(perIp, (req) => req.ip),
-    rateLimit(perUser, (req) => userOf(req)),
+    rateLimit(perIp, (req) => req.ip, refused('rate_limited')),
+    rateLimit(perUser, (req) => userOf(req), refused('rate_limited')),
     express.raw({ type: () => true, limit: config.TRADINGVIEW_MAX_BYTES }),
     handler,
   ];
