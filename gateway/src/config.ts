@@ -4,20 +4,20 @@ import { commonConfigShape, env, loadConfig } from '@tbot/common';
 export const gatewayConfigSchema = z.object({
   ...commonConfigShape,
   PORT: env.port(8080),
-  BILLING_URL: z.url().default('http://127.0.0.1:50051'),
-  TRADING_URL: z.url().default('http://127.0.0.1:50052'),
+  BILLING_URL: env.url().default('http://127.0.0.1:50051'),
+  TRADING_URL: env.url().default('http://127.0.0.1:50052'),
   /** Deadline of every call to an internal service. */
   RPC_TIMEOUT_MS: env.positiveInt(5_000),
   /** Public base URL of this gateway, for the Paystack callback URL. */
-  PUBLIC_BASE_URL: z.url().optional(),
+  PUBLIC_BASE_URL: env.url().optional(),
   /** Comma-separated whsec_ secrets: all are tried, so a secret can be rolled. */
   STRIPE_WEBHOOK_SECRET: env.list().optional(),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: env.positiveInt(300),
   PAYSTACK_SECRET_KEY: z.string().optional(),
-  PAYSTACK_SUCCESS_URL: z.url().optional(),
-  PAYSTACK_FAILURE_URL: z.url().optional(),
-  CHECKOUT_SUCCESS_URL: z.url().optional(),
-  CHECKOUT_CANCEL_URL: z.url().optional(),
+  PAYSTACK_SUCCESS_URL: env.url().optional(),
+  PAYSTACK_FAILURE_URL: env.url().optional(),
+  CHECKOUT_SUCCESS_URL: env.url().optional(),
+  CHECKOUT_CANCEL_URL: env.url().optional(),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default('false'),

@@ -101,7 +101,8 @@ describe('Stripe webhooks through the gateway', () => {
     })();
     try {
       const user = await newUser();
-      const e = event('customer.subscription.created', subscriptionNew({ userId: user.id }));
+      const sub = subscriptionNew({ userId: user.id });
+      const e = event('customer.subscription.created', sub);
       const answers = await Promise.all(Array.from({ length: 5 }, () => postStripe(gw, e)));
       const outcomes = answers.map((a) => a.body.outcome).sort();
       expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
@@ -119,8 +120,8 @@ describe('Stripe webhooks through the gateway', () => {
         previous_plan: 'free',
         status: 'active',
         provider: 'stripe',
-        current_period_start: new Date(e.data.object.items.data[0]!.current_period_start * 1000).toISOString().replace('.000Z', 'Z'),
-        current_period_end: new Date(e.data.object.items.data[0]!.current_period_end * 1000).toISOString().replace('.000Z', 'Z'),
+        current_period_start: new Date(sub.items.data[0]!.current_period_start * 1000).toISOString().replace('.000Z', 'Z'),
+        current_period_end: new Date(sub.items.data[0]!.current_period_end * 1000).toISOString().replace('.000Z', 'Z'),
         features: PRO_FEATURES,
         cause: 'customer.subscription.created',
       });

@@ -1,8 +1,8 @@
-import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { createProTrader, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { connect, type Msg } from 'nats';
 import { signBody } from '../../services/trading/src/webhook-secret';
-import { billingClient, postAlert, postStripe, tradingClient } from './support/clients';
-import { event, nextId, subscriptionNew } from './support/stripe-events';
+import { billingClient, postAlert, tradingClient } from './support/clients';
+import { nextId } from './support/stripe-events';
 
 // TradingView alerts end to end: gateway → trading (→ billing for entitlement) → paper
 // book or the fake OKX (demo keys, signatures checked) → MongoDB and NATS.
@@ -52,10 +52,8 @@ describe('TradingView alerts to trades', () => {
 
   /** A user on pro (through a signed Stripe event) with a TradingView secret. */
   async function proTrader(profile: Record<string, unknown> = {}) {
-    const user = await billing.createUser({ email: `${nextId('tv')}@example.com` });
-    const res = await postStripe(gw, event('customer.subscription.created', subscriptionNew({ userId: user.id })));
-    expect(res.body.outcome).toBe('applied');
-    const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+    const user = await createProTrader(h.stack, 'tv');
+    const { secret } = user;
     secrets.push(secret);
     await trading.setRiskProfile({
       userId: user.id,

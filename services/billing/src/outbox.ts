@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import { publishEvent, type Logger } from '@tbot/common';
+import { every, publishEvent, type Logger, type Periodic } from '@tbot/common';
 import type { JetStreamClient } from 'nats';
 import type { OutboxEvent } from './ledger';
 import type { Models } from './models';
@@ -13,8 +13,7 @@ export const BILLING_SUBJECTS = ['billing.>'];
  * and JetStream's msgID de-duplication makes a re-publish harmless.
  */
 export class Outbox {
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private relay?: Periodic;
 
   constructor(
     private readonly models: Models,
@@ -53,22 +52,13 @@ export class Outbox {
   }
 
   start(intervalMs = 10_000): void {
-    this.timer = setInterval(() => {
-      if (this.sweeping) return;
-      this.sweeping = this.sweep()
-        .then((n) => {
-          if (n > 0) this.logger.info({ count: n }, 'outbox relay published pending events');
-        })
-        .catch((err: unknown) => this.logger.warn({ err }, 'outbox relay sweep failed'))
-        .finally(() => {
-          this.sweeping = undefined;
-        });
-    }, intervalMs);
-    this.timer.unref();
+    this.relay = every(intervalMs, 'billing outbox relay', this.logger, async () => {
+      const n = await this.sweep();
+      if (n > 0) this.logger.info({ count: n }, 'outbox relay published pending events');
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.relay?.stop();
   }
 }

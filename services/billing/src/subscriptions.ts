@@ -9,7 +9,7 @@ import {
   type User,
 } from '@tbot/common';
 import { grantedFeatures } from './entitlement';
-import type { OutboxEvent } from './ledger';
+import type { EffectResult, OutboxEvent } from './ledger';
 import type { Models, PaymentDoc, UserDoc } from './models';
 import type { PlanCatalog } from './plans';
 
@@ -258,4 +258,18 @@ export function paymentProto(p: PaymentDoc): Payment {
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** How a state change reads as the outcome of the event that asked for it. */
+export function stateOutcome(state: StateResult, userId: string): EffectResult {
+  switch (state.result) {
+    case 'applied':
+      return { outcome: 'applied', userId, events: state.events };
+    case 'stale':
+      return { outcome: 'stale', userId, detail: 'newer subscription state was applied already' };
+    case 'not_current':
+      return { outcome: 'ignored', userId, detail: "not the user's current subscription" };
+    case 'no_user':
+      return { outcome: 'unmatched', detail: `user ${userId} vanished` };
+  }
 }

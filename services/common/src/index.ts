@@ -6,6 +6,7 @@ export * from './health';
 export * from './rpc-server';
 export * from './shutdown';
 export * from './provider-events';
+export * from './periodic';
 export { clientTracingInterceptor, serverTracingInterceptor } from './telemetry/connect-tracing';
 export { withConsumeSpan } from './telemetry/nats-tracing';
 // Generated from proto/ (npm run generate).

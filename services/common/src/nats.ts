@@ -1,15 +1,12 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import {
   connect,
-  JSONCodec,
   RetentionPolicy,
   type JetStreamClient,
   type NatsConnection,
 } from 'nats';
 import type { Logger } from './logger';
 import { startPublishSpan } from './telemetry/nats-tracing';
-
-export { JSONCodec };
 
 const connected = new WeakSet<NatsConnection>();
 

@@ -5,12 +5,12 @@ export const tradingConfigSchema = z.object({
   ...commonConfigShape,
   TRADING_PORT: env.port(50052),
   MONGODB_URI: z.string().min(1),
-  BILLING_URL: z.url().default('http://127.0.0.1:50051'),
+  BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   RPC_TIMEOUT_MS: env.positiveInt(3_000),
   /** 32 bytes (hex or base64) that encrypt exchange credentials at rest (AES-256-GCM). */
   EXCHANGE_KEYS_MASTER_KEY: z.string().min(1),
   /** Where ccxt sends OKX requests (tests point it at a fake); unset: OKX itself. */
-  OKX_API_BASE: z.url().optional(),
+  OKX_API_BASE: env.url().optional(),
   EXCHANGE_TIMEOUT_MS: env.positiveInt(5_000),
   /** Alerts whose `timestamp` is older than this are refused as stale. */
   MAX_SIGNAL_AGE_SECONDS: env.positiveInt(60),

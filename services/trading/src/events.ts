@@ -1,5 +1,5 @@
 import { context, propagation } from '@opentelemetry/api';
-import { publishEvent, type Logger } from '@tbot/common';
+import { every, publishEvent, type Logger, type Periodic } from '@tbot/common';
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { JetStreamClient } from 'nats';
 
@@ -36,8 +36,7 @@ pendingSchema.index({ createdAt: 1 });
  */
 export class TradingEvents {
   private readonly pending: Model<PendingEvent>;
-  private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private relay?: Periodic;
 
   constructor(
     conn: Connection,
@@ -76,22 +75,13 @@ export class TradingEvents {
   }
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => {
-      if (this.sweeping) return;
-      this.sweeping = this.sweep()
-        .then((n) => {
-          if (n > 0) this.logger.info({ count: n }, 'outbox relay published pending trading events');
-        })
-        .catch((err: unknown) => this.logger.warn({ err }, 'trading outbox sweep failed'))
-        .finally(() => {
-          this.sweeping = undefined;
-        });
-    }, intervalMs);
-    this.timer.unref();
+    this.relay = every(intervalMs, 'trading outbox relay', this.logger, async () => {
+      const n = await this.sweep();
+      if (n > 0) this.logger.info({ count: n }, 'outbox relay published pending trading events');
+    });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.relay?.stop();
   }
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@tbot/common';
+import { every, type Logger, type Periodic } from '@tbot/common';
 import type { Accounts } from './accounts';
 import type { MarketCatalog } from './exchange/markets';
 import type { TradeDoc, TradingModels } from './models';
@@ -9,8 +9,7 @@ import type { SignalProcessor } from './signal-processor';
  * answers) are looked up again until they are final.
  */
 export class OrderFollowUp {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private loop?: Periodic;
 
   constructor(
     private readonly d: { models: TradingModels; accounts: Accounts; markets: MarketCatalog; signals: SignalProcessor; logger: Logger },
@@ -18,20 +17,11 @@ export class OrderFollowUp {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .catch((err: unknown) => this.d.logger.warn({ err }, 'order follow-up failed'))
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.intervalMs);
-    this.timer.unref();
+    this.loop = every(this.intervalMs, 'order follow-up', this.d.logger, () => this.sweep());
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop?.stop();
   }
 
   async sweep(): Promise<void> {

@@ -1,3 +1,4 @@
+import ccxt from 'ccxt';
 import type { Logger } from '@tbot/common';
 import type { Accounts } from './accounts';
 import { parseAlert, type Alert } from './alert';
@@ -9,7 +10,7 @@ import { PaperExecutor } from './exchange/paper-executor';
 import { newId } from './ids';
 import type { TradeDoc, TradingModels } from './models';
 import { applyFill } from './positions';
-import { loadRiskProfile, type StoredProfile } from './risk-profiles';
+import { loadRiskProfile } from './risk-profiles';
 import { checkRisk, type RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import { clientOrderId, signalDedupeKey } from './signal-key';
@@ -153,6 +154,8 @@ export class SignalProcessor {
     if (!resolved.ok) return reject('unknown_symbol', resolved.reason);
     const market = resolved.market;
     const profile = await loadRiskProfile(this.d.models, userId);
+    // The kill switch stops closing orders too, which skip every other rule.
+    if (!profile.tradingEnabled) return reject('risk_rejected', 'trading is switched off for this account', 'trading_disabled');
     const executor = await this.d.accounts.executor(userId);
     const positionId = `${userId}|${executor.mode}|${market.symbol}`;
     const position = (await this.d.models.Position.findById(positionId).lean())?.amount ?? 0;
@@ -199,7 +202,6 @@ export class SignalProcessor {
       if (!decision.ok) return reject('risk_rejected', decision.message, decision.rule);
       legs.push({ side, baseAmount: size.baseAmount, amount: size.amount, reduceOnly: false, leg: 0 });
     }
-    if (!profile.tradingEnabled) return reject('risk_rejected', 'trading is switched off for this account', 'trading_disabled');
 
     const tradeIds: string[] = [];
     let last: { trade: TradeDoc; outcome: OrderOutcome } | undefined;
@@ -350,10 +352,10 @@ export class SignalProcessor {
    */
   private async finishFailed(signalId: string, err: unknown): Promise<SubmitResult> {
     this.d.logger.error({ err, signal_id: signalId }, 'signal could not be executed');
-    const message = err instanceof Error && /okx|fetch|ECONN|ENOTFOUND|timed? ?out/i.test(err.message)
-      ? 'the exchange could not be reached'
-      : 'the signal could not be executed';
-    const rejectCode = message.startsWith('the exchange') ? 'exchange_unavailable' : 'internal_error';
+    // ccxt's errors (markets or prices unavailable) are the exchange's; anything else is ours.
+    const exchange = err instanceof ccxt.BaseError;
+    const rejectCode = exchange ? 'exchange_unavailable' : 'internal_error';
+    const message = exchange ? 'the exchange could not be reached' : 'the signal could not be executed';
     await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'failed', rejectCode, message } }).catch(() => undefined);
     return { status: 'failed', signalId, rejectCode, message };
   }
@@ -396,4 +398,3 @@ function eventBody(t: TradeDoc): Record<string, unknown> {
   };
 }
 
-export type { StoredProfile };

@@ -1,8 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, TradingService } from '@tbot/common';
-import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { TradingService } from '@tbot/common';
+import { createProTrader, startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // OKX (even its public market list) unreachable: an alert fails visibly, it does not hang
 // as "accepted".
@@ -18,19 +17,9 @@ describe('trading with OKX unreachable', () => {
   });
 
   it('answers 422 exchange_unavailable and records the signal as failed', async () => {
-    const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
     const trading = createClient(TradingService, createGrpcTransport({ baseUrl: h.stack.tradingUrl }));
-    const user = await billing.createUser({ email: `okx-down-${Date.now()}@example.com` });
-    const body = JSON.stringify({
-      id: `evt_okxdown_${Date.now()}`,
-      type: 'customer.subscription.created',
-      created: Math.floor(Date.now() / 1000),
-      data: { object: { id: `sub_okxdown_${Date.now()}`, status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' } }] } } },
-    });
-    const t = Math.floor(Date.now() / 1000);
-    const sig = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
-    await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': `t=${t},v1=${sig}` }, body });
-    const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+    const { id, secret } = await createProTrader(h.stack, 'okx-down');
+    const user = { id };
 
     const res = await fetch(`${h.stack.gatewayUrl}/api/tradingview/webhook?user_id=${user.id}`, {
       method: 'POST',

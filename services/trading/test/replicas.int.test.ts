@@ -1,10 +1,9 @@
 import * as path from 'node:path';
-import { createHmac } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, SignalStatus, TradingService } from '@tbot/common';
+import { SignalStatus, TradingService } from '@tbot/common';
 import { freePort, REPO_ROOT, SERVICES, spawnChild, waitFor, canConnect, type Child } from '@tbot/local-stack';
-import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { createProTrader, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // Two trading replicas share one MongoDB: a user's signals must still run one at a time,
 // or both replicas would count "0 orders this minute" and both would trade.
@@ -46,22 +45,7 @@ describe('trading replicas', () => {
   const replicas = () =>
     [h.stack.tradingUrl, secondUrl].map((baseUrl) => createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 20_000 })));
 
-  /** A user on pro (signed Stripe event through the gateway) with a TradingView secret. */
-  async function proUser(): Promise<{ id: string; secret: string }> {
-    const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
-    const user = await billing.createUser({ email: `replicas-${Date.now()}-${Math.random()}@example.com` });
-    const body = JSON.stringify({
-      id: `evt_replicas_${Date.now()}`,
-      type: 'customer.subscription.created',
-      created: Math.floor(Date.now() / 1000),
-      data: { object: { id: `sub_replicas_${Date.now()}`, status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' } }] } } },
-    });
-    const t = Math.floor(Date.now() / 1000);
-    const sig = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
-    expect((await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': `t=${t},v1=${sig}` }, body })).status).toBe(200);
-    const { secret } = await replicas()[0]!.rotateWebhookSecret({ userId: user.id });
-    return { id: user.id, secret };
-  }
+  const proUser = () => createProTrader(h.stack, 'replicas');
 
   it('runs one user\'s signals one at a time across replicas, so limits hold', async () => {
     const [one, two] = replicas();

@@ -6,11 +6,10 @@
  *
  * Environment: BENCH_ALERTS (default 400), BENCH_CONCURRENCY (8), BENCH_TRADERS (20).
  */
-import { createHmac } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, TradingService } from '@tbot/common';
-import { startBillingHarness, TEST_SECRETS } from '../testing';
+import { TradingService } from '@tbot/common';
+import { createProTrader, startBillingHarness } from '../testing';
 import { benchDatabaseEnv, percentile, report, rssMb, runBench, type Row } from './report';
 
 const TARGETS = { p95Ms: 1000, p99Ms: 2000, minPerSecond: 15, tradingRssMb: 300 };
@@ -29,26 +28,15 @@ async function main() {
     serviceEnv: { gateway: { TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '1000000', TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '1000000' } },
   });
   try {
-    const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
     const trading = createClient(TradingService, createGrpcTransport({ baseUrl: h.stack.tradingUrl }));
     const traders: Array<{ id: string; secret: string }> = [];
     for (let i = 0; i < TRADERS; i++) {
-      const user = await billing.createUser({ email: `tv-bench-${Date.now()}-${i}@example.com` });
-      const body = JSON.stringify({
-        id: `evt_tvbench_${Date.now()}_${i}`,
-        type: 'customer.subscription.created',
-        created: Math.floor(Date.now() / 1000),
-        data: { object: { id: `sub_tvbench_${i}_${Date.now()}`, status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' } }] } } },
-      });
-      const t = Math.floor(Date.now() / 1000);
-      const sig = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
-      await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': `t=${t},v1=${sig}` }, body });
-      const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+      const user = await createProTrader(h.stack, 'tv-bench');
       await trading.setRiskProfile({
         userId: user.id,
         profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 20, maxOrdersPerMinute: 100_000, maxOrdersPerDay: 100_000, maxPositionNotional: 1e9, maxOrderNotional: 1e6, closeOppositeFirst: true },
       });
-      traders.push({ id: user.id, secret });
+      traders.push(user);
     }
 
     const latencies: number[] = [];

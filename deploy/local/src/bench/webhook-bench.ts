@@ -7,11 +7,10 @@
  * Environment: BENCH_EVENTS (default 2000), BENCH_CONCURRENCY (16), BENCH_USERS (100),
  * BENCH_POSTGRESQL_URL (FerretDB's PostgreSQL; default postgres://postgres@127.0.0.1:5432/postgres).
  */
-import { createHmac } from 'node:crypto';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { BillingService } from '@tbot/common';
-import { startBillingHarness, TEST_SECRETS } from '../testing';
+import { signStripe, startBillingHarness } from '../testing';
 import { benchDatabaseEnv, percentile, report, rssMb, runBench, type Row } from './report';
 
 // Targets for this kind of machine (2 cores shared by the load generator, both services,
@@ -29,12 +28,6 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const USERS = Number(process.env.BENCH_USERS ?? 100);
 const REPEAT_EVERY = 10; // every 10th request re-sends an earlier event
-
-function sign(body: string): string {
-  const t = Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${t}.${body}`).digest('hex');
-  return `t=${t},v1=${v1}`;
-}
 
 async function main() {
   const h = await startBillingHarness({ env: {
@@ -92,7 +85,7 @@ async function main() {
           const t0 = performance.now();
           const res = await fetch(`${h.stack.gatewayUrl}/api/payments/stripe/webhook`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'stripe-signature': sign(item.body) },
+            headers: { 'content-type': 'application/json', 'stripe-signature': signStripe(item.body) },
             body: item.body,
           });
           const json = (await res.json()) as { outcome?: string };

@@ -4,3 +4,4 @@ export * from './otlp-collector';
 export * from './stripe-mock';
 export * from './billing-harness';
 export * from './fake-okx';
+export * from './pro-trader';

@@ -3,8 +3,7 @@ import type { Logger } from '@tbot/common';
 import type { EffectResult, EventLedger, LedgerResult, OutboxEvent } from '../ledger';
 import type { Models } from '../models';
 import { FREE_PLAN, type PlanCatalog } from '../plans';
-import { stateOutcome } from '../stripe/apply-event';
-import type { Subscriptions } from '../subscriptions';
+import { stateOutcome, type Subscriptions } from '../subscriptions';
 import type { PaystackClient } from './client';
 import {
   checkCharge,

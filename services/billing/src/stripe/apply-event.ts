@@ -3,7 +3,7 @@ import { STRIPE_EVENT_TYPES, type Logger } from '@tbot/common';
 import type { EffectResult, EventLedger, LedgerResult, OutboxEvent } from '../ledger';
 import type { Models } from '../models';
 import { FREE_PLAN, type PlanCatalog } from '../plans';
-import type { StateResult, Subscriptions } from '../subscriptions';
+import { stateOutcome, type Subscriptions } from '../subscriptions';
 import {
   readCheckoutSession,
   readInvoice,
@@ -236,17 +236,4 @@ function unmatched(hint: UserHint): EffectResult {
       .filter(Boolean)
       .join(', ') || 'an event without user, customer or subscription'}`,
   };
-}
-
-export function stateOutcome(state: StateResult, userId: string): EffectResult {
-  switch (state.result) {
-    case 'applied':
-      return { outcome: 'applied', userId, events: state.events };
-    case 'stale':
-      return { outcome: 'stale', userId, detail: 'newer subscription state was applied already' };
-    case 'not_current':
-      return { outcome: 'ignored', userId, detail: 'not the user\'s current subscription' };
-    case 'no_user':
-      return { outcome: 'unmatched', detail: `user ${userId} vanished` };
-  }
 }

@@ -17,12 +17,16 @@ export class PaperExecutor implements OrderExecutor {
     private readonly startingBalance: number,
   ) {}
 
+  /** The balances; a new account is opened (once) with the starting balance. */
   private async account(): Promise<Map<string, number>> {
-    const doc = await this.models.PaperAccount.findOneAndUpdate(
-      { _id: this.userId },
-      { $setOnInsert: { balances: { USDT: this.startingBalance } } },
-      { upsert: true, new: true },
-    ).lean();
+    let doc = await this.models.PaperAccount.findById(this.userId).lean();
+    if (!doc) {
+      doc = await this.models.PaperAccount.findOneAndUpdate(
+        { _id: this.userId },
+        { $setOnInsert: { balances: { USDT: this.startingBalance } } },
+        { upsert: true, new: true },
+      ).lean();
+    }
     return new Map(Object.entries((doc?.balances ?? {}) as Record<string, number>));
   }
 

@@ -1,0 +1,33 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { BillingService, TradingService } from '@tbot/common';
+import type { Stack } from '../stack';
+import { TEST_SECRETS } from './billing-harness';
+
+/** A Stripe-Signature header for `body`, signed with the harness's first webhook secret. */
+export function signStripe(body: string, timestamp = Math.floor(Date.now() / 1000)): string {
+  const v1 = createHmac('sha256', TEST_SECRETS.stripeWebhookSecrets[0]!).update(`${timestamp}.${body}`).digest('hex');
+  return `t=${timestamp},v1=${v1}`;
+}
+
+/**
+ * A new user put on plan pro the way production does it (a signed Stripe
+ * customer.subscription.created through the gateway), with a TradingView secret.
+ */
+export async function createProTrader(stack: Stack, label = 'trader'): Promise<{ id: string; secret: string }> {
+  const billing = createClient(BillingService, createGrpcTransport({ baseUrl: stack.billingUrl }));
+  const trading = createClient(TradingService, createGrpcTransport({ baseUrl: stack.tradingUrl }));
+  const unique = `${Date.now()}${randomBytes(4).toString('hex')}`;
+  const user = await billing.createUser({ email: `${label}-${unique}@example.com` });
+  const body = JSON.stringify({
+    id: `evt_${label.replace(/\W/g, '')}_${unique}`,
+    type: 'customer.subscription.created',
+    created: Math.floor(Date.now() / 1000),
+    data: { object: { id: `sub_${unique}`, status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' } }] } } },
+  });
+  const res = await fetch(`${stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': signStripe(body) }, body });
+  if (res.status !== 200) throw new Error(`subscribing ${user.id} to pro answered ${res.status}`);
+  const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
+  return { id: user.id, secret };
+}
