@@ -1,4 +1,5 @@
 import type { Logger } from '@tbot/common';
+import type { NatsConnection } from 'nats';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { RpcClients } from './rpc-clients';
 import { trustProxySetting, type GatewayConfig } from './config';
@@ -9,18 +10,19 @@ import { opsRoutes } from './routes/ops';
 import { paystackRoutes } from './routes/paystack';
 import { stripeRoutes } from './routes/stripe';
 import { tradingViewRoutes } from './routes/tradingview';
+import type { Ingest } from './routes/webhook';
 
-export function createApp(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger) {
+export function createApp(config: GatewayConfig, clients: RpcClients, ingest: Ingest, nc: NatsConnection, metrics: Metrics, logger: Logger) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
 
-  app.use(opsRoutes(clients, metrics, logger));
+  app.use(opsRoutes(clients, nc, metrics, logger));
 
   const perIp = new RateLimiter(config.IP_RATE_LIMIT_PER_MINUTE);
   app.use('/api', rateLimit(perIp, (req) => req.ip));
-  app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger));
-  app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger));
+  app.use('/api/payments/stripe', stripeRoutes(config, clients, ingest, metrics, logger));
+  app.use('/api/payments/paystack', paystackRoutes(config, clients, ingest, metrics, logger));
   app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));

@@ -21,6 +21,10 @@ export const gatewayConfigSchema = z.object({
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default('false'),
+  /** How long the WEBHOOKS stream keeps events (replay window); shared with billing. */
+  WEBHOOK_RETENTION_HOURS: env.positiveInt(168),
+  /** Longest wait for JetStream to confirm a webhook is stored; then 503 + Retry-After. */
+  WEBHOOK_PUBLISH_TIMEOUT_MS: env.positiveInt(1000),
   /** Largest webhook body; larger ones get 413 before any work is done. */
   WEBHOOK_MAX_BYTES: env.positiveInt(1024 * 1024),
   /** Requests per minute per signed-in user on the payment-initiating routes. */

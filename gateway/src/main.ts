@@ -1,4 +1,4 @@
-import { createLogger, exitOnStartupError, onShutdown } from '@tbot/common';
+import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown } from '@tbot/common';
 import type { Server } from 'node:http';
 import { createApp } from './app';
 import { createRpcClients } from './rpc-clients';
@@ -15,7 +15,10 @@ async function main(): Promise<void> {
     if (!config.AUTH_JWT_SECRET) logger.warn('AUTH_JWT_SECRET is not set: signed-in routes answer 503');
 
     const clients = createRpcClients({ billing: config.BILLING_URL, trading: config.TRADING_URL }, config.RPC_TIMEOUT_MS);
-    const app = createApp(config, clients, createMetrics(), logger);
+    const nc = await connectNats(config.NATS_URL, 'gateway', logger);
+    await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
+    const ingest = { js: nc.jetstream(), publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS };
+    const app = createApp(config, clients, ingest, nc, createMetrics(), logger);
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
             server.closeIdleConnections();
           }),
       ],
+      ['nats', () => nc.drain()],
     ]);
   } catch (err) {
     exitOnStartupError(logger, err);

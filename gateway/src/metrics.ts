@@ -18,9 +18,15 @@ export function createMetrics() {
     }),
     webhookDuration: new Histogram({
       name: 'webhook_processing_seconds',
-      help: 'Time from receiving a webhook to answering it',
+      help: 'Time from receiving a webhook to answering it (stored in JetStream, or refused)',
       labelNames: ['provider'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    publishFailures: new Counter({
+      name: 'webhook_publish_failures_total',
+      help: 'Verified webhooks that could not be stored in JetStream (answered 503)',
+      labelNames: ['provider'] as const,
       registers: [registry],
     }),
     signatureFailures: new Counter({

@@ -1,7 +1,8 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { Outcome } from '@tbot/common';
 import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import { bearer, billingClient, postStripe, request } from './support/clients';
+import { bearer, billingClient, postStripe, request, webhooks } from './support/clients';
 import { event, invoiceNew, invoiceOld, nextId, nowSeconds, subscriptionNew, subscriptionOld } from './support/stripe-events';
 
 const PRO_FEATURES = ['tradingview_webhooks', 'auto_trading'];
@@ -10,11 +11,14 @@ describe('Stripe webhooks through the gateway', () => {
   let h: BillingHarness;
   let gw: string;
   let billing: ReturnType<typeof billingClient>;
+  let deliver: ReturnType<typeof webhooks>;
 
   beforeAll(async () => {
-    h = await startBillingHarness();
+    // Unmatched events wait 3 s for their user before they are parked (30 min in production).
+    h = await startBillingHarness({ serviceEnv: { billing: { UNMATCHED_RETRY_MINUTES: '0.05' } } });
     gw = h.stack.gatewayUrl;
     billing = billingClient(h.stack.billingUrl);
+    deliver = webhooks(h.stack);
   });
   afterAll(async () => {
     await h?.stop();
@@ -48,8 +52,10 @@ describe('Stripe webhooks through the gateway', () => {
     });
 
     it('accepts either of the configured secrets (rotation)', async () => {
-      const res = await postStripe(gw, event('charge.refunded', { id: nextId('ch') }), { secret: TEST_SECRETS.stripeWebhookSecrets[1] });
-      expect(res).toMatchObject({ status: 200, body: { status: 'success', outcome: 'ignored' } });
+      const e = event('charge.refunded', { id: nextId('ch') });
+      const res = await postStripe(gw, e, { secret: TEST_SECRETS.stripeWebhookSecrets[1] });
+      expect(res).toMatchObject({ status: 200, body: { status: 'accepted', event_id: `stripe:${e.id}`, duplicate: false } });
+      expect(await deliver.stripe(e)).toBe('ignored');
     });
 
     it('answers 400 for a signed body that is not JSON or not an event, and changes nothing', async () => {
@@ -72,9 +78,10 @@ describe('Stripe webhooks through the gateway', () => {
       subscription: sub.id,
       metadata: { user_id: user.id, plan: 'pro' },
     });
-    expect((await postStripe(gw, checkout)).body).toEqual({ status: 'success', outcome: 'applied' });
+    expect((await postStripe(gw, checkout)).body).toEqual({ status: 'accepted', event_id: `stripe:${checkout.id}`, duplicate: false });
+    expect(await deliver.stripe(checkout)).toBe('applied');
     // No user id on the subscription: found through the customer link made at checkout.
-    expect((await postStripe(gw, event('customer.subscription.created', sub))).body.outcome).toBe('applied');
+    expect((await deliver.stripe(event('customer.subscription.created', sub)))).toBe('applied');
     const s = await subscriptionOf(user.id);
     expect(s).toMatchObject({ plan: 'pro', status: 'active', provider: 'stripe', cancelAtPeriodEnd: false });
     expect(s.features).toEqual(PRO_FEATURES);
@@ -86,7 +93,7 @@ describe('Stripe webhooks through the gateway', () => {
     const user = await newUser();
     const start = nowSeconds() - 3600;
     const sub = subscriptionOld({ userId: user.id, start, end: start + 7 * 86400 });
-    expect((await postStripe(gw, event('customer.subscription.created', sub, nowSeconds(), '2024-06-20'))).body.outcome).toBe('applied');
+    expect((await deliver.stripe(event('customer.subscription.created', sub, nowSeconds(), '2024-06-20')))).toBe('applied');
     const s = await subscriptionOf(user.id);
     expect(s.plan).toBe('pro');
     expect(timestampDate(s.currentPeriodEnd!).getTime()).toBe((start + 7 * 86400) * 1000);
@@ -104,9 +111,12 @@ describe('Stripe webhooks through the gateway', () => {
       const sub = subscriptionNew({ userId: user.id });
       const e = event('customer.subscription.created', sub);
       const answers = await Promise.all(Array.from({ length: 5 }, () => postStripe(gw, e)));
-      const outcomes = answers.map((a) => a.body.outcome).sort();
-      expect(outcomes).toEqual(['applied', 'duplicate', 'duplicate', 'duplicate', 'duplicate']);
-      expect((await postStripe(gw, e)).body.outcome).toBe('duplicate');
+      // Every delivery is accepted; JetStream stores the event once.
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(answers.map((a) => a.body.duplicate).sort()).toEqual([false, true, true, true, true]);
+      expect(await deliver.stripe(e)).toBe('applied');
+      // A resend after JetStream's duplicate window reaches billing, whose ledger ignores it.
+      expect((await billing.applyStripeEvent({ payload: Buffer.from(JSON.stringify(e)) })).outcome).toBe(Outcome.DUPLICATE);
       await new Promise((r) => setTimeout(r, 500));
       const mine = seen.filter((m) => m.data.includes(user.id));
       expect(mine).toHaveLength(1);
@@ -149,9 +159,7 @@ describe('Stripe webhooks through the gateway', () => {
       const end = start + 30 * 86400;
       const t = nowSeconds() - 100;
       const send = async (type: string, status: string, at: number) => {
-        const res = await postStripe(gw, event(type, makeSub({ id, customer, userId: user.id, status, start, end }), at, apiVersion));
-        expect(res.status).toBe(200);
-        return res.body.outcome;
+        return deliver.stripe(event(type, makeSub({ id, customer, userId: user.id, status, start, end }), at, apiVersion));
       };
       expect(await send('customer.subscription.created', 'active', t)).toBe('applied');
       const active = await subscriptionOf(user.id);
@@ -186,9 +194,9 @@ describe('Stripe webhooks through the gateway', () => {
     const created = event('customer.subscription.created', subscriptionNew({ id, customer, userId: user.id, status: 'active' }), t);
     const pastDue = event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due' }), t + 20);
     const olderActive = event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'active' }), t + 10);
-    expect((await postStripe(gw, pastDue)).body.outcome).toBe('applied');
-    expect((await postStripe(gw, created)).body.outcome).toBe('stale');
-    expect((await postStripe(gw, olderActive)).body.outcome).toBe('stale');
+    expect((await deliver.stripe(pastDue))).toBe('applied');
+    expect((await deliver.stripe(created))).toBe('stale');
+    expect((await deliver.stripe(olderActive))).toBe('stale');
     expect((await subscriptionOf(user.id)).status).toBe('past_due');
   });
 
@@ -197,17 +205,16 @@ describe('Stripe webhooks through the gateway', () => {
     const id = nextId('sub');
     const customer = nextId('cus');
     const t = nowSeconds() - 1000;
-    await postStripe(gw, event('customer.subscription.created', subscriptionNew({ id, customer, userId: user.id }), t));
-    await postStripe(gw, event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due' }), t + 1));
+    await deliver.stripe(event('customer.subscription.created', subscriptionNew({ id, customer, userId: user.id }), t));
+    await deliver.stripe(event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due' }), t + 1));
     expect((await subscriptionOf(user.id)).features).toEqual(PRO_FEATURES);
-    await postStripe(
-      gw,
+    await deliver.stripe(
       event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'past_due', start: t - 86400 * 30, end: t }), t + 2),
     );
     expect(await subscriptionOf(user.id)).toMatchObject({ status: 'past_due', features: [] });
-    await postStripe(gw, event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'unpaid' }), t + 3));
+    await deliver.stripe(event('customer.subscription.updated', subscriptionNew({ id, customer, userId: user.id, status: 'unpaid' }), t + 3));
     expect((await subscriptionOf(user.id)).features).toEqual([]);
-    expect((await postStripe(gw, event('customer.subscription.deleted', subscriptionNew({ id, customer, status: 'canceled' }), t + 4))).body.outcome).toBe(
+    expect((await deliver.stripe(event('customer.subscription.deleted', subscriptionNew({ id, customer, status: 'canceled' }), t + 4)))).toBe(
       'applied',
     );
     expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'free', status: 'canceled', features: [] });
@@ -219,10 +226,9 @@ describe('Stripe webhooks through the gateway', () => {
     const oldSub = subscriptionNew({ customer, userId: user.id });
     const newSub = subscriptionNew({ customer, userId: user.id, price: 'price_enterprise_monthly' });
     const t = nowSeconds() - 50;
-    await postStripe(gw, event('customer.subscription.created', oldSub, t));
-    await postStripe(gw, event('customer.subscription.created', newSub, t + 1));
-    const res = await postStripe(gw, event('customer.subscription.deleted', { ...oldSub, status: 'canceled' }, t + 2));
-    expect(res.body.outcome).toBe('ignored');
+    await deliver.stripe(event('customer.subscription.created', oldSub, t));
+    await deliver.stripe(event('customer.subscription.created', newSub, t + 1));
+    expect(await deliver.stripe(event('customer.subscription.deleted', { ...oldSub, status: 'canceled' }, t + 2))).toBe('ignored');
     expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'enterprise', status: 'active' });
   });
 
@@ -231,28 +237,51 @@ describe('Stripe webhooks through the gateway', () => {
     const customer = nextId('cus');
     const sub = subscriptionNew({ customer, userId: user.id });
     const t = nowSeconds() - 30;
-    await postStripe(gw, event('customer.subscription.created', sub, t));
+    await deliver.stripe(event('customer.subscription.created', sub, t));
     const failed = invoiceNew({ subscription: sub.id, customer, userId: user.id, paid: false });
-    expect((await postStripe(gw, event('invoice.payment_failed', failed, t + 1))).body.outcome).toBe('applied');
+    expect((await deliver.stripe(event('invoice.payment_failed', failed, t + 1)))).toBe('applied');
     expect((await subscriptionOf(user.id)).status).toBe('past_due');
     // The retry succeeds on the same invoice, sent in the old layout (invoice.subscription).
     const paid = { ...invoiceOld({ subscription: sub.id, customer, paid: true }), id: failed.id };
-    expect((await postStripe(gw, event('invoice.paid', paid, t + 2))).body.outcome).toBe('applied');
+    expect((await deliver.stripe(event('invoice.paid', paid, t + 2)))).toBe('applied');
     expect(await subscriptionOf(user.id)).toMatchObject({ status: 'active', features: PRO_FEATURES });
     const { payments } = await billing.listPayments({ userId: user.id });
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({ providerPaymentId: failed.id, status: 'paid', amount: 1500n, currency: 'usd', plan: 'pro' });
   });
 
-  it('answers 200 unmatched for an unknown user and 200 ignored for an unknown type, and keeps both', async () => {
-    const unmatched = await postStripe(gw, event('customer.subscription.created', subscriptionNew({ userId: '00000000-0000-4000-8000-00000000abcd' })));
-    expect(unmatched).toMatchObject({ status: 200, body: { status: 'success', outcome: 'unmatched' } });
-    const ignored = await postStripe(gw, event('customer.created', { id: nextId('cus') }));
-    expect(ignored).toMatchObject({ status: 200, body: { outcome: 'ignored' } });
+  it('parks an event for an unknown user as unmatched, ignores an unknown type, and counts both', async () => {
+    const unmatched = event('customer.subscription.created', subscriptionNew({ userId: '00000000-0000-4000-8000-00000000abcd' }));
+    expect(await deliver.stripe(unmatched)).toBe('unmatched');
+    const parked = await billing.listUnmatchedEvents({ provider: 'stripe' });
+    expect(parked.events.map((e) => e.eventKey)).toContain(`stripe:${unmatched.id}`);
+    expect(JSON.parse(parked.events.find((e) => e.eventKey === `stripe:${unmatched.id}`)!.payload)).toEqual(unmatched);
+    expect(await deliver.stripe(event('customer.created', { id: nextId('cus') }))).toBe('ignored');
     const metrics = (await request(`${gw}/metrics`)).body as string;
-    expect(metrics).toMatch(/webhooks_received_total\{provider="stripe",event_type="customer.subscription.created",outcome="unmatched"\} 1/);
-    expect(metrics).toMatch(/webhooks_received_total\{provider="stripe",event_type="other",outcome="ignored"\} [1-9]/);
+    expect(metrics).toMatch(/webhooks_received_total\{provider="stripe",event_type="customer.subscription.created",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/webhook_processing_seconds_count\{provider="stripe"\} [1-9]/);
+    const billingMetrics = (await request(h.stack.billingMetricsUrl)).body as string;
+    expect(billingMetrics).toMatch(/webhook_events_applied_total\{provider="stripe",event_type="customer.subscription.created",outcome="unmatched"\} 1/);
+    expect(billingMetrics).toMatch(/webhook_events_applied_total\{provider="stripe",event_type="other",outcome="ignored"\} [1-9]/);
+  });
+
+  it('applies a parked unmatched event once the customer is linked to a user', async () => {
+    const user = await newUser();
+    const customer = nextId('cus');
+    const sub = subscriptionNew({ customer });
+    expect(await deliver.stripe(event('customer.subscription.created', sub))).toBe('unmatched');
+    const checkout = event('checkout.session.completed', {
+      id: nextId('cs'),
+      object: 'checkout.session',
+      mode: 'subscription',
+      client_reference_id: user.id,
+      customer,
+      metadata: { user_id: user.id },
+    });
+    expect(await deliver.stripe(checkout)).toBe('applied');
+    const deadline = Date.now() + 15_000;
+    while ((await subscriptionOf(user.id)).plan !== 'pro' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'pro', status: 'active' });
   });
 
   describe('POST /api/payments/stripe/create-checkout', () => {

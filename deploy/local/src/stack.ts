@@ -28,6 +28,7 @@ export interface StackOptions {
   gatewayPort?: number;
   billingPort?: number;
   tradingPort?: number;
+  billingMetricsPort?: number;
   sink?: LineSink;
 }
 
@@ -36,6 +37,8 @@ export interface Stack {
   gatewayUrl: string;
   billingUrl: string;
   tradingUrl: string;
+  /** Billing's plain-HTTP /metrics. */
+  billingMetricsUrl: string;
   mongoUri: string;
   natsUrl: string;
   children: Map<string, Child>;
@@ -76,6 +79,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const billingUrl = `http://127.0.0.1:${billingPort}`;
     const tradingPort = opts.tradingPort ?? (await freePort());
     const tradingUrl = `http://127.0.0.1:${tradingPort}`;
+    const billingMetricsPort = opts.billingMetricsPort ?? (await freePort());
     const resolvedGatewayPort = opts.gatewayPort || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
     const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
@@ -85,6 +89,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         MONGODB_URI: mongoUri,
         NATS_URL: natsUrl,
         BILLING_PORT: String(billingPort),
+        METRICS_PORT: String(billingMetricsPort),
         ...opts.serviceEnv?.billing,
       },
       trading: {
@@ -124,13 +129,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         if (c && c.proc.exitCode !== null) throw new Error(`${name} exited with code ${c.proc.exitCode} during start-up`);
       }
       try {
+        // Ready (webhook intake) is not enough here: wait until every service answers.
         const res = await fetch(`${gatewayUrl}/readyz`);
-        return res.status === 200;
+        const body = (await res.json()) as { checks?: Record<string, string> };
+        return res.status === 200 && Object.values(body.checks ?? {}).every((c) => c === 'serving');
       } catch {
         return false;
       }
     }, 60_000, 200);
-    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, tradingUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
+    const billingMetricsUrl = `http://127.0.0.1:${billingMetricsPort}/metrics`;
+    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, tradingUrl, billingMetricsUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

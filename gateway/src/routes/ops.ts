@@ -1,10 +1,11 @@
-import { HealthCheckResponse_ServingStatus as ServingStatus, type Logger } from '@tbot/common';
+import { HealthCheckResponse_ServingStatus as ServingStatus, isNatsConnected, type Logger } from '@tbot/common';
+import type { NatsConnection } from 'nats';
 import { Router } from 'express';
 import type { RpcClients } from '../rpc-clients';
 import type { Metrics } from '../metrics';
 
 /** Liveness, readiness and Prometheus metrics. */
-export function opsRoutes(clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function opsRoutes(clients: RpcClients, nc: NatsConnection, metrics: Metrics, logger: Logger): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -20,14 +21,16 @@ export function opsRoutes(clients: RpcClients, metrics: Metrics, logger: Logger)
         return 'unreachable';
       }
     };
-    const [billing, mongodb, nats, trading] = await Promise.all([
+    const [billing, mongodb, trading] = await Promise.all([
       ask(clients.billingHealth, ''),
       ask(clients.billingHealth, 'mongodb'),
-      ask(clients.billingHealth, 'nats'),
       ask(clients.tradingHealth, ''),
     ]);
-    const ready = billing === 'serving' && trading === 'serving';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { billing, mongodb, nats, trading } });
+    const nats = isNatsConnected(nc) ? 'serving' : 'not_serving';
+    // Webhook intake needs only JetStream: billing applies stored events whenever it is
+    // back. The other checks say what else works (checkout, TradingView alerts).
+    const ready = nats === 'serving';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { nats, billing, mongodb, trading } });
   });
   router.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType);

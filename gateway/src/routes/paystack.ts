@@ -1,5 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import { ApplyPaystackEventRequestSchema, PAYSTACK_EVENT_TYPES, type Logger } from '@tbot/common';
+import { PAYSTACK_EVENT_TYPES, paystackEventKey, type Logger } from '@tbot/common';
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import { requireUser, type AuthedRequest } from '../auth';
@@ -9,16 +8,17 @@ import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import { verifyPaystackSignature } from '../webhook-signatures/paystack';
-import { webhookHandler } from './webhook';
+import { webhookHandler, type Ingest } from './webhook';
 
 const paystackEventShape = z.object({
   event: z.string().min(1).max(100),
-  data: z.record(z.string(), z.unknown()),
+  // An object for most events; a list for some (subscription.expiring_cards).
+  data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
 });
 
 const referenceSchema = z.string().regex(/^[\w.=-]{1,100}$/);
 
-export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function paystackRoutes(config: GatewayConfig, clients: RpcClients, ingest: Ingest, metrics: Metrics, logger: Logger): Router {
   const router = Router();
   const secret = config.PAYSTACK_SECRET_KEY;
   const notConfigured = (res: Response) => sendError(res, 503, 'not_configured', 'PAYSTACK_SECRET_KEY is not set');
@@ -32,12 +32,12 @@ export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metri
         provider: 'paystack',
         knownTypes: PAYSTACK_EVENT_TYPES,
         verify: (req, raw) => verifyPaystackSignature(raw, req.get('x-paystack-signature'), secret!),
-        eventType: (body) => {
+        identify: (body, raw) => {
           const parsed = paystackEventShape.safeParse(body);
-          return parsed.success ? parsed.data.event : undefined;
+          return parsed.success ? { type: parsed.data.event, eventKey: paystackEventKey(parsed.data, raw) } : undefined;
         },
-        apply: (raw) => clients.billing.applyPaystackEvent(create(ApplyPaystackEventRequestSchema, { payload: raw })),
       },
+      ingest,
       metrics,
       logger,
     ),

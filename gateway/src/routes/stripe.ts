@@ -1,5 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import { ApplyStripeEventRequestSchema, STRIPE_EVENT_TYPES, type Logger } from '@tbot/common';
+import { STRIPE_EVENT_TYPES, stripeEventKey, type Logger } from '@tbot/common';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { requireUser, type AuthedRequest } from '../auth';
@@ -9,7 +8,7 @@ import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import { verifyStripeSignature } from '../webhook-signatures/stripe';
-import { webhookHandler } from './webhook';
+import { webhookHandler, type Ingest } from './webhook';
 
 const stripeEventShape = z.object({
   id: z.string().regex(/^evt_\w+$/),
@@ -24,7 +23,7 @@ const checkoutBody = z.object({
   cancel_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
-export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function stripeRoutes(config: GatewayConfig, clients: RpcClients, ingest: Ingest, metrics: Metrics, logger: Logger): Router {
   const router = Router();
   const secrets = config.STRIPE_WEBHOOK_SECRET ?? [];
 
@@ -41,12 +40,12 @@ export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics
         knownTypes: STRIPE_EVENT_TYPES,
         verify: (req, raw) =>
           verifyStripeSignature(raw, req.get('stripe-signature'), secrets, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
-        eventType: (body) => {
+        identify: (body) => {
           const parsed = stripeEventShape.safeParse(body);
-          return parsed.success ? parsed.data.type : undefined;
+          return parsed.success ? { type: parsed.data.type, eventKey: stripeEventKey(parsed.data.id) } : undefined;
         },
-        apply: (raw) => clients.billing.applyStripeEvent(create(ApplyStripeEventRequestSchema, { payload: raw })),
       },
+      ingest,
       metrics,
       logger,
     ),

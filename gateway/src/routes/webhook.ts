@@ -1,36 +1,37 @@
-import { Outcome, type Logger } from '@tbot/common';
+import { publishWebhook, type Logger, type WebhookProvider } from '@tbot/common';
 import type { Request, Response } from 'express';
-import { sendError, sendRpcError } from '../http-errors';
+import type { JetStreamClient } from 'nats';
+import { sendError } from '../http-errors';
 import { eventTypeLabel, type Metrics } from '../metrics';
 import type { SignatureFailure } from '../webhook-signatures/stripe';
 
-const OUTCOME_NAMES: Record<Outcome, string> = {
-  [Outcome.UNSPECIFIED]: 'unspecified',
-  [Outcome.APPLIED]: 'applied',
-  [Outcome.DUPLICATE]: 'duplicate',
-  [Outcome.STALE]: 'stale',
-  [Outcome.IGNORED]: 'ignored',
-  [Outcome.UNMATCHED]: 'unmatched',
-};
-
-export const outcomeName = (o: Outcome) => OUTCOME_NAMES[o] ?? 'unspecified';
-
 export interface WebhookSpec {
-  provider: 'stripe' | 'paystack';
+  provider: WebhookProvider;
   knownTypes: readonly string[];
   /** Checks the signature over the raw bytes. */
   verify(req: Request, raw: Buffer): { ok: true } | { ok: false; reason: SignatureFailure };
-  /** The event type, or undefined when the verified body is not an event of this provider. */
-  eventType(body: unknown): string | undefined;
-  apply(raw: Buffer): Promise<{ outcome: Outcome; userId: string; detail: string }>;
+  /**
+   * The event type and its ledger key (`<provider>:<event key>`), or undefined when the
+   * verified body is not an event of this provider.
+   */
+  identify(body: unknown, raw: Buffer): { type: string; eventKey: string } | undefined;
 }
+
+export interface Ingest {
+  js: JetStreamClient;
+  publishTimeoutMs: number;
+}
+
+/** Seconds a provider should wait before resending when we could not store its event. */
+const RETRY_AFTER_SECONDS = '30';
 
 /**
  * One flow for every provider: verify the signature over the raw bytes, check the body is
- * an event, hand it to billing, count it. Every answer but a 2xx makes the provider retry,
- * so 4xx only for what a retry cannot fix and 503 when we could not apply it.
+ * an event, store it in the WEBHOOKS stream and answer as soon as JetStream has it
+ * (billing applies it from there). Every answer but a 2xx makes the provider resend, so
+ * 4xx only for what a resend cannot fix, and 503 when the event could not be stored.
  */
-export function webhookHandler(spec: WebhookSpec, metrics: Metrics, logger: Logger) {
+export function webhookHandler(spec: WebhookSpec, ingest: Ingest, metrics: Metrics, logger: Logger) {
   return async (req: Request, res: Response) => {
     const stop = metrics.webhookDuration.startTimer({ provider: spec.provider });
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -49,20 +50,23 @@ export function webhookHandler(spec: WebhookSpec, metrics: Metrics, logger: Logg
       } catch {
         return sendError(res, 400, 'malformed_payload', 'the body is not JSON');
       }
-      type = spec.eventType(body);
-      if (!type) return sendError(res, 400, 'malformed_payload', `the body is not a ${spec.provider} event`);
+      const id = spec.identify(body, raw);
+      if (!id) return sendError(res, 400, 'malformed_payload', `the body is not a ${spec.provider} event`);
+      type = id.type;
       try {
-        const result = await spec.apply(raw);
-        outcome = outcomeName(result.outcome);
-        logger.info(
-          { provider: spec.provider, event_type: type, outcome, user_id: result.userId || undefined, detail: result.detail || undefined },
-          'webhook processed',
-        );
-        res.status(200).json({ status: 'success', outcome });
+        const ack = await publishWebhook(ingest.js, { provider: spec.provider, type: id.type, eventKey: id.eventKey, raw }, {
+          timeoutMs: ingest.publishTimeoutMs,
+        });
+        outcome = ack.duplicate ? 'duplicate' : 'accepted';
+        logger.debug({ provider: spec.provider, event_type: type, event_key: id.eventKey, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
+        res.status(200).json({ status: 'accepted', event_id: id.eventKey, duplicate: ack.duplicate });
       } catch (err) {
-        outcome = 'error';
-        logger.error({ err, provider: spec.provider, event_type: type }, 'webhook could not be applied');
-        sendRpcError(res, err);
+        // Not stored (JetStream down or no PubAck in time): the provider must resend.
+        outcome = 'unavailable';
+        metrics.publishFailures.inc({ provider: spec.provider });
+        logger.error({ err, provider: spec.provider, event_type: type, event_key: id.eventKey }, 'webhook could not be stored');
+        res.set('Retry-After', RETRY_AFTER_SECONDS);
+        sendError(res, 503, 'ingest_unavailable', 'the event could not be stored; retry later');
       }
     } finally {
       stop();

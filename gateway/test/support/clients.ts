@@ -1,6 +1,6 @@
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, TradingService } from '@tbot/common';
+import { BillingService, Outcome, TradingService } from '@tbot/common';
 import { TEST_SECRETS } from '@tbot/local-stack/dist/testing';
 import jwt from 'jsonwebtoken';
 import { signStripePayload } from '../../src/webhook-signatures/stripe';
@@ -90,4 +90,32 @@ export async function postPaystack(
 
 export async function request(url: string, init: RequestInit = {}): Promise<Answer> {
   return answer(await fetch(url, { redirect: 'manual', ...init }));
+}
+
+/** The ledger's outcome of an event, once billing has finished with it (polls GetWebhookEvent). */
+export async function outcomeOf(billingUrl: string, eventKey: string, timeoutMs = 20_000): Promise<string> {
+  const billing = billingClient(billingUrl);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const e = await billing.getWebhookEvent({ eventKey });
+    if (e.state === 'dead_letter') return 'dead_letter';
+    if (e.state === 'done' || e.state === 'unmatched') return Outcome[e.outcome]!.toLowerCase();
+    if (Date.now() > deadline) throw new Error(`event ${eventKey} not applied within ${timeoutMs} ms (state ${e.state})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Webhooks as the providers send them, each followed until billing has applied it: the
+ * gateway answers once the event is stored; the outcome is the ledger's.
+ */
+export function webhooks(stack: { gatewayUrl: string; billingUrl: string }) {
+  const follow = async (answer: Answer): Promise<string> => {
+    if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return outcomeOf(stack.billingUrl, answer.body.event_id as string);
+  };
+  return {
+    stripe: async (event: unknown, opts?: Parameters<typeof postStripe>[2]) => follow(await postStripe(stack.gatewayUrl, event, opts)),
+    paystack: async (event: unknown, opts?: Parameters<typeof postPaystack>[2]) => follow(await postPaystack(stack.gatewayUrl, event, opts)),
+  };
 }

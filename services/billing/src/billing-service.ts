@@ -1,20 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import {
   ApplyEventResponseSchema,
   BillingService,
   CreateStripeCheckoutSessionResponseSchema,
   InitializePaystackPaymentResponseSchema,
+  isDuplicateKeyError,
   ListPaymentsResponseSchema,
+  ListWebhookEventsResponseSchema,
   Outcome,
+  ReplayResponseSchema,
+  WEBHOOK_PROVIDERS,
+  WebhookEventSchema,
   VerifyPaystackPaymentResponseSchema,
   type Logger,
 } from '@tbot/common';
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { LedgerResult } from './ledger';
-import { isDuplicateKeyError, type Models } from './models';
+import type { DeadLetterDoc, Models, UnmatchedDoc } from './models';
+import type { WebhookReplay } from './webhooks/replay';
 import type { PaystackEventApplier } from './paystack/apply-event';
 import type { PaystackClient } from './paystack/client';
 import type { PlanCatalog } from './plans';
@@ -47,6 +54,45 @@ function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   return r.data;
 }
 
+const eventKeySchema = z.string().min(3).max(300).regex(/^(stripe|paystack):/);
+
+function checkProvider(p: string): string | undefined {
+  if (!p) return undefined;
+  if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(p)) throw invalid(`provider: one of ${WEBHOOK_PROVIDERS.join(', ')}`);
+  return p;
+}
+
+const pageSize = (limit: number) => (limit > 0 ? Math.min(limit, 1000) : 100);
+
+function deadLetterProto(x: DeadLetterDoc) {
+  return create(WebhookEventSchema, {
+    eventKey: x._id,
+    provider: x.provider,
+    type: x.type,
+    state: 'dead_letter',
+    attempts: x.attempts,
+    lastError: x.lastError,
+    traceId: x.traceId ?? '',
+    payload: x.payload,
+    receivedAt: x.receivedAt ? timestampFromDate(x.receivedAt) : undefined,
+    finishedAt: timestampFromDate(x.deadAt),
+    replayedAt: x.replayedAt ? timestampFromDate(x.replayedAt) : undefined,
+  });
+}
+
+function unmatchedProto(x: UnmatchedDoc) {
+  return create(WebhookEventSchema, {
+    eventKey: x._id,
+    provider: x.provider,
+    type: x.type,
+    state: 'unmatched',
+    outcome: Outcome.UNMATCHED,
+    detail: x.detail ?? '',
+    payload: x.payload,
+    finishedAt: timestampFromDate(x.parkedAt),
+  });
+}
+
 export interface BillingDeps {
   models: Models;
   plans: PlanCatalog;
@@ -55,6 +101,7 @@ export interface BillingDeps {
   paystackEvents: PaystackEventApplier;
   stripe?: Stripe;
   paystack?: PaystackClient;
+  replay: WebhookReplay;
   logger: Logger;
 }
 
@@ -89,6 +136,8 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
       const email = check(emailSchema, req.email.trim(), 'email').toLowerCase();
       try {
         const user = await d.models.User.create({ email });
+        // Paystack events of this email may be waiting for their user.
+        d.replay.retryParked([`email:${email}`]).catch((err: unknown) => d.logger.warn({ err }, 'could not re-try unmatched events'));
         return d.subs.userProto(user.toObject());
       } catch (err) {
         if (isDuplicateKeyError(err)) throw new ConnectError('a user with this email exists', Code.AlreadyExists);
@@ -159,6 +208,62 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
 
     async applyPaystackEvent(req) {
       return applied(await d.paystackEvents.apply(req.payload));
+    },
+
+    async getWebhookEvent(req) {
+      const key = check(eventKeySchema, req.eventKey, 'event_key');
+      const [entry, dead, parked] = await Promise.all([
+        d.models.Ledger.findById(key).lean(),
+        d.models.DeadLetter.findById(key).lean(),
+        d.models.Unmatched.findById(key).lean(),
+      ]);
+      if (dead && !(entry?.state === 'done' && entry.outcome !== 'unmatched')) return deadLetterProto(dead);
+      if (!entry) {
+        if (parked) return unmatchedProto(parked);
+        return create(WebhookEventSchema, { eventKey: key, state: 'unknown' });
+      }
+      return create(WebhookEventSchema, {
+        eventKey: key,
+        provider: entry.provider,
+        type: entry.type,
+        state: entry.state === 'done' && entry.outcome === 'unmatched' ? 'unmatched' : entry.state,
+        outcome: entry.outcome ? OUTCOMES[entry.outcome as LedgerResult['outcome']] : Outcome.UNSPECIFIED,
+        userId: entry.userId ?? '',
+        detail: entry.detail ?? '',
+        receivedAt: timestampFromDate(entry.receivedAt),
+        finishedAt: entry.finishedAt ? timestampFromDate(entry.finishedAt) : undefined,
+        payload: parked?.payload ?? '',
+      });
+    },
+
+    async listDeadLetters(req) {
+      const provider = checkProvider(req.provider);
+      const docs = await d.models.DeadLetter.find(provider ? { provider } : {}).sort({ deadAt: -1 }).limit(pageSize(req.limit)).lean();
+      return create(ListWebhookEventsResponseSchema, { events: docs.map(deadLetterProto) });
+    },
+
+    async listUnmatchedEvents(req) {
+      const provider = checkProvider(req.provider);
+      const docs = await d.models.Unmatched.find(provider ? { provider } : {}).sort({ parkedAt: -1 }).limit(pageSize(req.limit)).lean();
+      return create(ListWebhookEventsResponseSchema, { events: docs.map(unmatchedProto) });
+    },
+
+    async replayWebhookEvent(req) {
+      const key = check(eventKeySchema, req.eventKey, 'event_key');
+      if (!(await d.replay.replayOne(key))) throw new ConnectError(`no dead letter or unmatched event ${key}`, Code.NotFound);
+      return create(ReplayResponseSchema, { count: 1 });
+    },
+
+    async replayDeadLetters(req) {
+      return create(ReplayResponseSchema, { count: await d.replay.replayDeadLetters(checkProvider(req.provider)) });
+    },
+
+    async redeliverWebhooks(req) {
+      if (!req.since) throw invalid('since: required');
+      const since = timestampDate(req.since);
+      const until = req.until ? timestampDate(req.until) : new Date();
+      if (!(since < until)) throw invalid('since: must be before until');
+      return create(ReplayResponseSchema, { count: await d.replay.redeliver(checkProvider(req.provider), since, until) });
     },
 
     async verifyPaystackPayment(req) {

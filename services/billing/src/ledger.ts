@@ -1,24 +1,18 @@
-import { context, propagation } from '@opentelemetry/api';
-import type { Logger } from '@tbot/common';
-import { isDuplicateKeyError, type Models } from './models';
+import { isDuplicateKeyError, type Logger, type Outbox, type OutboxEvent } from '@tbot/common';
+import type { Models } from './models';
 
 export type Outcome = 'applied' | 'duplicate' | 'stale' | 'ignored' | 'unmatched';
-
-export interface OutboxEvent {
-  subject: string;
-  /** Nats-Msg-Id: JetStream drops a second publish with the same id. */
-  msgId: string;
-  /** Protobuf JSON of the event message. */
-  data: string;
-  /** W3C trace context of the webhook that caused it, so a late publish joins its trace. */
-  trace?: Record<string, string>;
-}
 
 export interface EffectResult {
   outcome: Exclude<Outcome, 'duplicate'>;
   userId?: string;
   detail?: string;
   events?: OutboxEvent[];
+  /**
+   * For UNMATCHED: the links that would identify the user (`stripe_customer:cus_…`,
+   * `user:<id>`, `email:…`). When one of them appears, the parked event is re-tried.
+   */
+  matchKeys?: string[];
 }
 
 export interface LedgerResult {
@@ -28,107 +22,243 @@ export interface LedgerResult {
   detail?: string;
 }
 
-/** Called after an effect is stored, to publish its events (the outbox relay retries). */
-export type OnStored = (eventKey: string, events: OutboxEvent[]) => void;
+export interface LedgerItem {
+  eventKey: string;
+  provider: string;
+  type: string;
+  /** The raw body, kept only while the event is unmatched (as a string: provider JSON may hold `$` keys). */
+  payload: string;
+  /** Events of the same partition (customer) run one after another, in the given order. */
+  partition: string;
+  effect: () => Promise<EffectResult>;
+  /**
+   * When true an UNMATCHED result is not recorded: the claim is released so a later
+   * delivery tries again (the user link may not exist yet).
+   */
+  deferUnmatched?: boolean;
+}
+
+export type ItemResult =
+  | { ok: true; result: LedgerResult; deferred?: boolean }
+  | { ok: false; error: unknown };
 
 /**
  * Exactly one effect per provider event, without multi-document transactions:
  *  1. claim the key by inserting a `processing` entry with a lease (unique _id);
  *  2. run the effect, which is written to be safe to re-run (state is set, not
  *     incremented; payments are keyed by provider id);
- *  3. mark the entry `done` with the outcome and the events to publish.
+ *  3. store the events it caused in the outbox, then mark the entry `done`.
  * A repeat finds the entry and answers DUPLICATE. If the effect throws, the claim is
- * released so the provider's retry runs it again; if the process dies mid-way, the lease
- * expires and the next delivery takes the claim over.
+ * released so a redelivery runs it again; if the process dies mid-way, the lease expires
+ * and the next delivery takes the claim over. An UNMATCHED entry may be claimed again:
+ * a replay of it is a new attempt to find its user.
+ *
+ * Batches share their round trips (one claim insert, one outbox insert, one bulk update
+ * for the whole batch), which is what lets billing keep up with the gateway.
  */
 export class EventLedger {
   constructor(
     private readonly models: Models,
+    private readonly outbox: Outbox,
     private readonly logger: Logger,
-    private readonly onStored: OnStored,
-    private readonly leaseMs = 60_000,
+    private readonly opts: { retentionDays: number; leaseMs?: number; concurrency?: number },
   ) {}
 
+  /** One event, applied now (RPCs, the Paystack callback). Throws what the effect throws. */
   async once(
     eventKey: string,
     meta: { provider: string; type: string; payload?: unknown },
     effect: () => Promise<EffectResult>,
   ): Promise<LedgerResult> {
-    const { Ledger } = this.models;
-    const now = new Date();
-    const claimed = await this.claim(eventKey, meta, now);
-    if (!claimed) {
-      const existing = await Ledger.findById(eventKey).lean();
-      return {
-        outcome: 'duplicate',
-        eventKey,
-        userId: existing?.userId ?? undefined,
-        detail:
-          existing?.state === 'processing'
-            ? 'the same event is being applied by another delivery'
-            : `already applied (${existing?.outcome ?? 'unknown'})`,
-      };
-    }
-
-    let result: EffectResult;
-    try {
-      result = await effect();
-    } catch (err) {
-      await Ledger.deleteOne({ _id: eventKey, state: 'processing' }).catch((e: unknown) =>
-        this.logger.error({ err: e, eventKey }, 'could not release ledger claim'),
-      );
-      throw err;
-    }
-
-    const trace: Record<string, string> = {};
-    propagation.inject(context.active(), trace);
-    const events = (result.events ?? []).map((e) => ({ ...e, trace }));
-    await Ledger.updateOne(
-      { _id: eventKey },
+    const [r] = await this.applyBatch([
       {
-        $set: {
-          state: 'done',
-          leaseUntil: null,
-          outcome: result.outcome,
-          userId: result.userId ?? null,
-          detail: result.detail ?? null,
-          payload: result.outcome === 'unmatched' ? (meta.payload ?? null) : null,
-          events,
-          published: events.length === 0,
-          finishedAt: new Date(),
-        },
-      },
-    );
-    if (events.length > 0) this.onStored(eventKey, events);
-    return { outcome: result.outcome, eventKey, userId: result.userId, detail: result.detail };
-  }
-
-  /** True when this call owns the key: a fresh insert, or the take-over of an expired lease. */
-  private async claim(
-    eventKey: string,
-    meta: { provider: string; type: string },
-    now: Date,
-  ): Promise<boolean> {
-    const { Ledger } = this.models;
-    const leaseUntil = new Date(now.getTime() + this.leaseMs);
-    try {
-      await Ledger.create({
-        _id: eventKey,
+        eventKey,
         provider: meta.provider,
         type: meta.type,
-        state: 'processing',
-        leaseUntil,
-        receivedAt: now,
+        payload: meta.payload === undefined ? '' : JSON.stringify(meta.payload),
+        partition: eventKey,
+        effect,
+      },
+    ]);
+    if (!r!.ok) throw r!.error;
+    return r!.result;
+  }
+
+  async applyBatch(items: LedgerItem[]): Promise<ItemResult[]> {
+    const results: ItemResult[] = new Array(items.length);
+    const now = new Date();
+    const leaseUntil = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
+
+    // The same event twice in one batch (a provider resend): the first one decides.
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      if (first.has(item.eventKey)) {
+        results[i] = { ok: true, result: { outcome: 'duplicate', eventKey: item.eventKey, detail: 'the same event is being applied by another delivery' } };
+      } else first.set(item.eventKey, i);
+    });
+    const owned = await this.claimAll([...first.entries()].map(([key, i]) => ({ key, item: items[i]! })), now, leaseUntil);
+    for (const [key, i] of first) {
+      const claim = owned.get(key)!;
+      if (typeof claim === 'object') results[i] = { ok: true, result: claim };
+    }
+
+    const mine = [...first.values()].filter((i) => results[i] === undefined);
+    const effects = new Map<number, EffectResult | { error: unknown }>();
+    await this.runPartitioned(mine.map((i) => ({ i, item: items[i]! })), async ({ i, item }) => {
+      try {
+        effects.set(i, await item.effect());
+      } catch (error) {
+        effects.set(i, { error });
+      }
+    });
+
+    const events: OutboxEvent[] = [];
+    const writes: Parameters<Models['Ledger']['bulkWrite']>[0] = [];
+    const parked: Parameters<Models['Unmatched']['bulkWrite']>[0] = [];
+    const found: string[] = [];
+    const finishedAt = new Date();
+    const expiresAt = new Date(finishedAt.getTime() + this.opts.retentionDays * 86_400_000);
+    for (const i of mine) {
+      const item = items[i]!;
+      const r = effects.get(i)!;
+      if ('error' in r) {
+        results[i] = { ok: false, error: r.error };
+        writes.push({ deleteOne: { filter: { _id: item.eventKey, state: 'processing' } } });
+        continue;
+      }
+      if (r.outcome === 'unmatched' && item.deferUnmatched) {
+        results[i] = { ok: true, deferred: true, result: { outcome: 'unmatched', eventKey: item.eventKey, detail: r.detail } };
+        writes.push({ deleteOne: { filter: { _id: item.eventKey, state: 'processing' } } });
+        continue;
+      }
+      events.push(...(r.events ?? []));
+      if (r.outcome === 'unmatched') {
+        const doc = { provider: item.provider, type: item.type, payload: item.payload, matchKeys: r.matchKeys ?? [], detail: r.detail ?? null, parkedAt: finishedAt };
+        parked.push({ updateOne: { filter: { _id: item.eventKey }, update: { $set: doc }, upsert: true } });
+      } else if (owned.get(item.eventKey) === 'from_unmatched') {
+        found.push(item.eventKey);
+      }
+      writes.push({
+        updateOne: {
+          filter: { _id: item.eventKey },
+          update: {
+            $set: {
+              state: 'done',
+              leaseUntil: null,
+              outcome: r.outcome,
+              userId: r.userId ?? null,
+              detail: r.detail ?? null,
+              finishedAt,
+              expiresAt,
+            },
+          },
+        },
       });
-      return true;
+      results[i] = { ok: true, result: { outcome: r.outcome, eventKey: item.eventKey, userId: r.userId, detail: r.detail } };
+    }
+
+    try {
+      // Events first: once an entry says `done`, its events must already be durable.
+      await this.outbox.store(events);
+      if (parked.length > 0) await this.models.Unmatched.bulkWrite(parked, { ordered: false });
+      if (writes.length > 0) await this.models.Ledger.bulkWrite(writes, { ordered: false });
+      if (found.length > 0) await this.models.Unmatched.deleteMany({ _id: { $in: found } });
+    } catch (err) {
+      await this.models.Ledger.deleteMany({ _id: { $in: mine.map((i) => items[i]!.eventKey) }, state: 'processing' }).catch((e: unknown) =>
+        this.logger.error({ err: e }, 'could not release ledger claims'),
+      );
+      return items.map((_, i) => (mine.includes(i) ? { ok: false, error: err } : results[i]!));
+    }
+    this.outbox.publishSoon(events);
+    return results;
+  }
+
+  /**
+   * Claims every key it can: true for an owned key ('from_unmatched' when it was parked
+   * unmatched), else the DUPLICATE answer. One insert
+   * for the batch; keys that exist are looked up once and taken over when their lease
+   * expired or they are unmatched.
+   */
+  private async claimAll(
+    wanted: Array<{ key: string; item: LedgerItem }>,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<Map<string, true | 'from_unmatched' | LedgerResult>> {
+    const { Ledger } = this.models;
+    const out = new Map<string, true | 'from_unmatched' | LedgerResult>();
+    if (wanted.length === 0) return out;
+    const docs = wanted.map(({ key, item }) => ({
+      _id: key,
+      provider: item.provider,
+      type: item.type,
+      state: 'processing',
+      leaseUntil,
+      receivedAt: now,
+      expiresAt: new Date(now.getTime() + this.opts.retentionDays * 86_400_000),
+    }));
+    let failed = new Set<string>();
+    try {
+      await Ledger.collection.insertMany(docs as unknown as Parameters<typeof Ledger.collection.insertMany>[0], { ordered: false });
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
+      const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
+      const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+      failed = new Set(list.map((w) => docs[w.index]!._id));
+      if (list.length === 0) failed = new Set(docs.map((d) => d._id)); // unknown which: look all up
     }
-    const takenOver = await Ledger.findOneAndUpdate(
-      { _id: eventKey, state: 'processing', leaseUntil: { $lte: now } },
-      { $set: { leaseUntil } },
-    ).lean();
-    if (takenOver) this.logger.warn({ eventKey }, 'took over an expired ledger claim');
-    return takenOver !== null;
+    for (const { key } of wanted) if (!failed.has(key)) out.set(key, true);
+    if (failed.size === 0) return out;
+
+    const existing = await Ledger.find({ _id: { $in: [...failed] } }).lean();
+    const byKey = new Map(existing.map((e) => [e._id, e]));
+    for (const key of failed) {
+      const e = byKey.get(key);
+      if (out.has(key)) continue;
+      const claimable =
+        !e || (e.state === 'processing' && e.leaseUntil && e.leaseUntil <= now) || (e.state === 'done' && e.outcome === 'unmatched');
+      if (claimable) {
+        const taken = await Ledger.findOneAndUpdate(
+          {
+            _id: key,
+            $or: [
+              { state: 'processing', leaseUntil: { $lte: now } },
+              { state: 'done', outcome: 'unmatched' },
+            ],
+          },
+          { $set: { state: 'processing', leaseUntil } },
+        ).lean();
+        if (taken) {
+          if (taken.state === 'processing') this.logger.warn({ eventKey: key }, 'took over an expired ledger claim');
+          out.set(key, taken.outcome === 'unmatched' ? 'from_unmatched' : true);
+          continue;
+        }
+      }
+      const fresh = e ?? (await Ledger.findById(key).lean());
+      out.set(key, {
+        outcome: 'duplicate',
+        eventKey: key,
+        userId: fresh?.userId ?? undefined,
+        detail:
+          fresh?.state === 'processing' ? 'the same event is being applied by another delivery' : `already applied (${fresh?.outcome ?? 'unknown'})`,
+      });
+    }
+    return out;
+  }
+
+  /** Runs work grouped by partition: in order within one, up to `concurrency` partitions at once. */
+  private async runPartitioned<T extends { item: LedgerItem }>(work: T[], run: (w: T) => Promise<void>): Promise<void> {
+    const groups = new Map<string, T[]>();
+    for (const w of work) {
+      const g = groups.get(w.item.partition);
+      if (g) g.push(w);
+      else groups.set(w.item.partition, [w]);
+    }
+    const queue = [...groups.values()];
+    const workers = Array.from({ length: Math.min(this.opts.concurrency ?? 32, queue.length) }, async () => {
+      for (let g = queue.shift(); g; g = queue.shift()) {
+        for (const w of g) await run(w);
+      }
+    });
+    await Promise.all(workers);
   }
 }

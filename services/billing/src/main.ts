@@ -3,25 +3,36 @@ import {
   connectMongo,
   connectNats,
   createLogger,
+  createRegistry,
   ensureStream,
+  ensureWebhookStream,
   exitOnStartupError,
   isNatsConnected,
   onShutdown,
   pingMongo,
+  Outbox,
   registerHealth,
+  startMetricsServer,
   startRpcServer,
 } from '@tbot/common';
 import { billingService } from './billing-service';
 import { loadBillingConfig } from './config';
 import { EventLedger } from './ledger';
 import { createModels } from './models';
-import { BILLING_STREAM, BILLING_SUBJECTS, Outbox } from './outbox';
 import { PaystackEventApplier } from './paystack/apply-event';
 import { PaystackClient } from './paystack/client';
 import { PlanCatalog } from './plans';
 import { StripeEventApplier } from './stripe/apply-event';
 import { createStripeClient } from './stripe/client';
 import { Subscriptions } from './subscriptions';
+import { WebhookConsumer } from './webhooks/consumer';
+import { DeadLetters } from './webhooks/dead-letters';
+import { BacklogGauge } from './webhooks/backlog';
+import { createWebhookMetrics } from './webhooks/metrics';
+import { WebhookReplay } from './webhooks/replay';
+
+const BILLING_STREAM = 'BILLING';
+const BILLING_SUBJECTS = ['billing.>'];
 
 async function main(): Promise<void> {
   const logger = createLogger('billing', process.env.LOG_LEVEL);
@@ -31,14 +42,25 @@ async function main(): Promise<void> {
     const plans = PlanCatalog.fromFile(config.PLANS_FILE);
 
     const mongo = await connectMongo(config.MONGODB_URI, logger);
-    const models = await createModels(mongo);
+    const models = await createModels(mongo, logger);
     const nc = await connectNats(config.NATS_URL, 'billing', logger);
     await ensureStream(nc, BILLING_STREAM, BILLING_SUBJECTS);
-    const outbox = new Outbox(models, nc.jetstream(), logger);
-    outbox.start(config.OUTBOX_RELAY_INTERVAL_MS);
+    await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
+    const outbox = new Outbox(mongo, 'billing_outbox', nc.jetstream(), logger);
+    await outbox.init();
+    outbox.start(config.OUTBOX_RELAY_INTERVAL_MS, 'billing outbox relay');
 
-    const subs = new Subscriptions(models, plans);
-    const ledger = new EventLedger(models, logger, outbox.publishNow);
+    const registry = createRegistry();
+    const metrics = createWebhookMetrics(registry);
+    const replay = new WebhookReplay(models, nc.jetstream(), logger, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
+    // A new user link may identify parked unmatched events: put them back on the stream.
+    const subs = new Subscriptions(models, plans, undefined, (keys) => {
+      replay.retryParked(keys).catch((err: unknown) => logger.warn({ err }, 'could not re-try unmatched events'));
+    });
+    const ledger = new EventLedger(models, outbox, logger, {
+      retentionDays: config.LEDGER_RETENTION_DAYS,
+      concurrency: config.WEBHOOK_APPLY_CONCURRENCY,
+    });
     const paystack = config.PAYSTACK_SECRET_KEY
       ? new PaystackClient(config.PAYSTACK_SECRET_KEY, config.PAYSTACK_API_BASE, config.PROVIDER_TIMEOUT_MS)
       : undefined;
@@ -48,16 +70,27 @@ async function main(): Promise<void> {
     if (!stripe) logger.warn('STRIPE_SECRET_KEY is not set: Stripe checkout is unavailable');
     if (!paystack) logger.warn('PAYSTACK_SECRET_KEY is not set: Paystack payments are unavailable');
 
-    const impl = billingService({
-      models,
-      plans,
-      subs,
-      stripe,
-      paystack,
+    const stripeEvents = new StripeEventApplier(models, plans, subs, ledger, logger);
+    const paystackEvents = new PaystackEventApplier(models, plans, subs, ledger, paystack, logger);
+    const impl = billingService({ models, plans, subs, stripe, paystack, logger, stripeEvents, paystackEvents, replay });
+    const consumer = new WebhookConsumer(
+      nc,
+      ledger,
+      { item: (provider, payload, opts) => (provider === 'stripe' ? stripeEvents : paystackEvents).item(payload, opts) },
+      new DeadLetters(models, nc, logger),
+      metrics,
       logger,
-      stripeEvents: new StripeEventApplier(models, plans, subs, ledger, logger),
-      paystackEvents: new PaystackEventApplier(models, plans, subs, ledger, paystack, logger),
-    });
+      {
+        batchSize: config.WEBHOOK_BATCH_SIZE,
+        ackWaitMs: config.WEBHOOK_ACK_WAIT_MS,
+        maxDeliver: config.WEBHOOK_MAX_DELIVER,
+        unmatchedRetryMs: config.UNMATCHED_RETRY_MINUTES * 60_000,
+      },
+    );
+    await consumer.start();
+    const backlog = new BacklogGauge(nc, metrics, logger);
+    backlog.start(5000);
+    const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
     const dependencies = {
       mongodb: () => pingMongo(mongo),
       nats: async () => isNatsConnected(nc),
@@ -73,7 +106,10 @@ async function main(): Promise<void> {
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
+      ['webhook consumer', () => consumer.stop()],
+      ['backlog gauge', () => backlog.stop()],
       ['outbox', () => outbox.stop()],
+      ['metrics server', () => metricsServer.close()],
       ['nats', () => nc.drain()],
       ['mongodb', () => mongo.close()],
     ]);

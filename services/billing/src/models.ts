@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@tbot/common';
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
 const subscriptionSchema = new Schema(
@@ -46,18 +47,53 @@ const ledgerSchema = new Schema(
     outcome: { type: String, default: null },
     userId: { type: String, default: null },
     detail: { type: String, default: null },
-    // Kept for UNMATCHED events so they can be reconciled by hand.
-    payload: { type: Schema.Types.Mixed, default: null },
-    // Outbox: events to publish on NATS once the effect is stored.
-    events: { type: [{ subject: String, msgId: String, data: String, trace: Schema.Types.Mixed, _id: false }], default: [] },
-    published: { type: Boolean, default: true },
     receivedAt: { type: Date, required: true },
     finishedAt: { type: Date, default: null },
+    // Entries outlive the providers' resend windows (Stripe: 30 days), then expire.
+    expiresAt: { type: Date, default: null },
   },
   { versionKey: false, collection: 'webhook_events' },
 );
-ledgerSchema.index({ published: 1, finishedAt: 1 });
-ledgerSchema.index({ outcome: 1, receivedAt: -1 });
+
+/**
+ * Events parked UNMATCHED (no user yet), in a collection of their own so that looking
+ * them up by link never scans the ledger. Removed once the event finds its user.
+ */
+const unmatchedSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the ledger key
+    provider: { type: String, required: true },
+    type: { type: String, required: true },
+    // The raw body, as a string: provider JSON may hold keys a document store refuses.
+    payload: { type: String, required: true },
+    // The links that would identify the user: stripe_customer:…, paystack_customer:…, email:…, user:…
+    matchKeys: { type: [String], default: [] },
+    detail: { type: String, default: null },
+    parkedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'webhook_unmatched' },
+);
+unmatchedSchema.index({ matchKeys: 1 });
+
+/** An event that failed WEBHOOK_MAX_DELIVER times: kept whole until an operator replays it. */
+const deadLetterSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the ledger key
+    provider: { type: String, required: true },
+    type: { type: String, required: true },
+    subject: { type: String, required: true },
+    payload: { type: String, required: true },
+    lastError: { type: String, required: true },
+    attempts: { type: Number, required: true },
+    traceId: { type: String, default: null },
+    streamSeq: { type: Number, default: null },
+    receivedAt: { type: Date, default: null },
+    deadAt: { type: Date, required: true },
+    replayedAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'webhook_dead_letters' },
+);
+deadLetterSchema.index({ provider: 1, deadAt: -1 });
 
 const paymentSchema = new Schema(
   {
@@ -84,23 +120,46 @@ paymentSchema.index({ userId: 1, createdAt: -1 });
 export type UserDoc = InferSchemaType<typeof userSchema> & { _id: string };
 export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
 export type PaymentDoc = InferSchemaType<typeof paymentSchema> & { _id: string };
+export type DeadLetterDoc = InferSchemaType<typeof deadLetterSchema> & { _id: string };
+export type UnmatchedDoc = InferSchemaType<typeof unmatchedSchema> & { _id: string };
 
 export interface Models {
   User: Model<UserDoc>;
   Ledger: Model<LedgerDoc>;
   Payment: Model<PaymentDoc>;
+  DeadLetter: Model<DeadLetterDoc>;
+  Unmatched: Model<UnmatchedDoc>;
 }
 
-export async function createModels(conn: Connection): Promise<Models> {
+export async function createModels(conn: Connection, logger: Logger): Promise<Models> {
   const models: Models = {
     User: conn.model<UserDoc>('User', userSchema),
     Ledger: conn.model<LedgerDoc>('WebhookEvent', ledgerSchema),
     Payment: conn.model<PaymentDoc>('Payment', paymentSchema),
+    DeadLetter: conn.model<DeadLetterDoc>('DeadLetter', deadLetterSchema),
+    Unmatched: conn.model<UnmatchedDoc>('UnmatchedEvent', unmatchedSchema),
   };
-  await Promise.all([models.User.syncIndexes(), models.Ledger.syncIndexes(), models.Payment.syncIndexes()]);
+  await Promise.all([
+    models.User.syncIndexes(),
+    models.Ledger.syncIndexes(),
+    models.Payment.syncIndexes(),
+    models.DeadLetter.syncIndexes(),
+    models.Unmatched.syncIndexes(),
+  ]);
+  await ensureTtlIndex(models.Ledger, logger);
   return models;
 }
 
-export function isDuplicateKeyError(err: unknown): boolean {
-  return (err as { code?: number }).code === 11000;
+/**
+ * MongoDB deletes expired ledger entries itself (TTL index on expiresAt). FerretDB 1.x
+ * refuses TTL indexes: there the entries stay until an operator prunes them
+ * (`npm run webhooks -- prune`), which deletes by the expiresAt index in small pages.
+ */
+async function ensureTtlIndex(Ledger: Model<LedgerDoc>, logger: Logger): Promise<void> {
+  try {
+    await Ledger.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'the database refuses TTL indexes: ledger entries do not expire by themselves');
+    await Ledger.collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+  }
 }

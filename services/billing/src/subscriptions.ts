@@ -1,6 +1,6 @@
 import { create, toJsonString } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { PaymentEventSchema, SubscriptionEventSchema } from '@tbot/common';
+import { isDuplicateKeyError, PaymentEventSchema, SubscriptionEventSchema, type OutboxEvent } from '@tbot/common';
 import {
   PaymentSchema,
   SubscriptionSchema,
@@ -9,7 +9,7 @@ import {
   type User,
 } from '@tbot/common';
 import { grantedFeatures } from './entitlement';
-import type { EffectResult, OutboxEvent } from './ledger';
+import type { EffectResult } from './ledger';
 import type { Models, PaymentDoc, UserDoc } from './models';
 import type { PlanCatalog } from './plans';
 
@@ -66,6 +66,8 @@ export class Subscriptions {
     private readonly models: Models,
     private readonly plans: PlanCatalog,
     private readonly now: () => Date = () => new Date(),
+    /** Told of every new link (`stripe_customer:…`, …), so parked unmatched events can be re-tried. */
+    private readonly onLinked: (matchKeys: string[]) => void = () => undefined,
   ) {}
 
   async applyState(change: StateChange): Promise<StateResult> {
@@ -145,10 +147,11 @@ export class Subscriptions {
 
   /** Remembers the provider subscription of a user who has none yet (no state change). */
   async linkSubscription(userId: string, provider: string, subscriptionId: string): Promise<void> {
-    await this.models.User.updateOne(
+    const r = await this.models.User.updateOne(
       { _id: userId, 'subscription.providerSubscriptionId': null },
       { $set: { 'subscription.providerSubscriptionId': subscriptionId, 'subscription.provider': provider } },
     );
+    if (r.modifiedCount > 0) this.onLinked([`${provider}_subscription:${subscriptionId}`]);
   }
 
   /** Links provider customer ids to a user; never overwrites a different existing link. */
@@ -161,7 +164,8 @@ export class Subscriptions {
       // A link, once made, never changes: skip the write for links this process has seen.
       const key = `${userId}|${field}|${value}`;
       if (this.linked.has(key)) continue;
-      await this.models.User.updateOne({ _id: userId, [field]: null }, { $set: { [field]: value } });
+      const r = await this.models.User.updateOne({ _id: userId, [field]: null }, { $set: { [field]: value } });
+      if (r.modifiedCount > 0) this.onLinked([`${field === 'stripeCustomerId' ? 'stripe_customer' : 'paystack_customer'}:${value}`]);
       if (this.linked.size >= 50_000) this.linked.clear();
       this.linked.add(key);
     }
@@ -188,7 +192,7 @@ export class Subscriptions {
       );
     } catch (err) {
       // The payment exists with a succeeded status: the filter missed and the upsert collided.
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKeyError(err)) throw err;
     }
     const payment = (await Payment.findById(_id).lean()) as PaymentDoc;
     let event: OutboxEvent | undefined;

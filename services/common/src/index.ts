@@ -14,3 +14,6 @@ export * from './gen/billing/v1/billing_pb.js';
 export * from './gen/billing/v1/events_pb.js';
 export * from './gen/grpc/health/v1/health_pb.js';
 export * from './gen/trading/v1/trading_pb.js';
+export * from './outbox';
+export * from './webhook-stream';
+export * from './metrics-server';

@@ -26,3 +26,21 @@ export async function pingMongo(conn: mongoose.Connection): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * True for a duplicate-key error, including a bulk insert whose every failure is one
+ * (the unique index did its job: the document is already there).
+ */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
+  if (e?.code !== 11000) return false;
+  const writeErrors = e.writeErrors === undefined ? [] : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+  return writeErrors.every((w) => w.code === 11000);
+}
+
+/** Errors that say the database could not be reached, not that the operation was wrong. */
+export function isUnavailableError(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed)Error$|^PoolClearedError$|^MongoPoolClearedError$/.test(name)
+    || (err as { errorLabels?: string[]; errorLabelSet?: Set<string> })?.errorLabelSet?.has('RetryableWriteError') === true;
+}

@@ -2,6 +2,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import {
   connect,
   RetentionPolicy,
+  StorageType,
   type JetStreamClient,
   type NatsConnection,
 } from 'nats';
@@ -48,23 +49,28 @@ export async function ensureStream(
   nc: NatsConnection,
   name: string,
   subjects: string[],
-  duplicateWindowMs = 2 * 60 * 1000,
+  opts: { maxAgeMs?: number; duplicateWindowMs?: number } = {},
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
+  const maxAge = (opts.maxAgeMs ?? 7 * 24 * 60 * 60 * 1000) * 1_000_000; // nanoseconds
   const config = {
     name,
     subjects,
+    // Limits (not work-queue) retention: messages stay after they are acked, so they can
+    // be re-delivered for a replay until max_age.
     retention: RetentionPolicy.Limits,
-    duplicate_window: duplicateWindowMs * 1_000_000, // nanoseconds
-    max_age: 7 * 24 * 60 * 60 * 1_000_000_000,
+    storage: StorageType.File,
+    duplicate_window: (opts.duplicateWindowMs ?? 2 * 60 * 1000) * 1_000_000,
+    max_age: maxAge,
   };
   try {
     const info = await jsm.streams.info(name);
     const missing = subjects.filter((s) => !info.config.subjects?.includes(s));
-    if (missing.length > 0) {
+    if (missing.length > 0 || info.config.max_age !== maxAge) {
       await jsm.streams.update(name, {
         ...info.config,
         subjects: [...(info.config.subjects ?? []), ...missing],
+        max_age: maxAge,
       });
     }
   } catch (err) {
@@ -82,11 +88,13 @@ export async function publishEvent(
   subject: string,
   data: Uint8Array,
   msgId: string,
+  opts: { timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<{ duplicate: boolean; seq: number }> {
   const { span, headers } = startPublishSpan(subject);
   span.setAttribute('messaging.message.id', msgId);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) headers.set(k, v);
   try {
-    const ack = await js.publish(subject, data, { msgID: msgId, headers, timeout: 5000 });
+    const ack = await js.publish(subject, data, { msgID: msgId, headers, timeout: opts.timeoutMs ?? 5000 });
     return { duplicate: ack.duplicate, seq: ack.seq };
   } catch (err) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });

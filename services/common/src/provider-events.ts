@@ -18,3 +18,9 @@ export const PAYSTACK_EVENT_TYPES = [
   'invoice.update',
   'invoice.payment_failed',
 ] as const;
+
+/** Event types are metric labels only when we act on them, so a sender cannot blow up cardinality. */
+export function webhookTypeLabel(provider: string, type: string | undefined): string {
+  const known: readonly string[] = provider === 'stripe' ? STRIPE_EVENT_TYPES : provider === 'paystack' ? PAYSTACK_EVENT_TYPES : [];
+  return type && known.includes(type) ? type : 'other';
+}

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       createGrpcTransport({ baseUrl: config.BILLING_URL, defaultTimeoutMs: config.RPC_TIMEOUT_MS, interceptors: [clientTracingInterceptor] }),
     );
     const events = new TradingEvents(mongo, nc.jetstream(), logger);
+    await events.init();
     events.start(config.OUTBOX_RELAY_INTERVAL_MS);
     const entitlement = new EntitlementChecker(billing, config.ENTITLEMENT_CACHE_SECONDS * 1000, logger);
     entitlement.listen(nc);

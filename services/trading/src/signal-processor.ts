@@ -1,5 +1,5 @@
 import ccxt from 'ccxt';
-import type { Logger } from '@tbot/common';
+import { isDuplicateKeyError, type Logger } from '@tbot/common';
 import type { Accounts } from './accounts';
 import { parseAlert, type Alert } from './alert';
 import type { EntitlementChecker } from './entitlement';
@@ -90,7 +90,7 @@ export class SignalProcessor {
     try {
       await models.SignalKey.create({ _id: key, signalId, createdAt: input.receivedAt });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKeyError(err)) throw err;
       const first = await models.SignalKey.findById(key).lean();
       const original = first ? await models.Signal.findById(first.signalId).lean() : null;
       await record({ status: 'duplicate', message: `repeat of ${first?.signalId ?? 'an earlier signal'}` });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKeyError } from '@tbot/common';
 
 interface LockDoc {
   _id: string;
@@ -59,7 +60,7 @@ export class UserLocks {
         await this.model.create({ _id: userId, owner: this.owner, until });
         return;
       } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKeyError(err)) throw err;
       }
       // Held: take it over only if its holder stopped renewing (crashed).
       const taken = await this.model.findOneAndUpdate({ _id: userId, until: { $lt: now } }, { $set: { owner: this.owner, until } }).lean();

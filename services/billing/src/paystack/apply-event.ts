@@ -1,6 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { Logger } from '@tbot/common';
-import type { EffectResult, EventLedger, LedgerResult, OutboxEvent } from '../ledger';
+import type { Obj } from '../json-fields';
+import { paystackChargeKey, paystackEventKey, type Logger, type OutboxEvent } from '@tbot/common';
+import type { EffectResult, EventLedger, LedgerItem, LedgerResult } from '../ledger';
 import type { Models } from '../models';
 import { FREE_PLAN, type PlanCatalog } from '../plans';
 import { stateOutcome, type Subscriptions } from '../subscriptions';
@@ -18,8 +19,7 @@ import {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The ledger key of a charge, shared by the webhook and the callback's verification. */
-export const chargeKey = (reference: string) => `paystack:charge:${reference}`;
+const chargeKey = paystackChargeKey;
 
 export interface VerifyResult {
   paid: boolean;
@@ -38,13 +38,28 @@ export class PaystackEventApplier {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Applies one event now (the ApplyPaystackEvent RPC). */
   async apply(payload: Uint8Array): Promise<LedgerResult> {
+    const [r] = await this.ledger.applyBatch([this.item(payload)]);
+    if (!r!.ok) throw r!.error;
+    return r!.result;
+  }
+
+  /** The ledger's view of one event; throws INVALID_ARGUMENT when it is not a Paystack event. */
+  item(payload: Uint8Array, opts: { deferUnmatched?: boolean } = {}): LedgerItem {
     const event = parseEvent(payload);
-    const key = eventKey(event);
-    if (!key) {
-      return { outcome: 'ignored', eventKey: '', detail: `${event.event} carries no reference, subscription_code or invoice_code` };
-    }
-    return this.ledger.once(key, { provider: 'paystack', type: event.event, payload: event }, () => this.handle(event, key));
+    const key = paystackEventKey(event, payload);
+    const customer = Array.isArray(event.data) ? undefined : (event.data.customer as Record<string, unknown> | undefined);
+    const who = customer && typeof customer === 'object' ? (customer.customer_code ?? customer.email) : undefined;
+    return {
+      eventKey: key,
+      provider: 'paystack',
+      type: event.event,
+      payload: Buffer.from(payload).toString('utf8'),
+      partition: typeof who === 'string' ? `paystack:${who}` : key,
+      deferUnmatched: opts.deferUnmatched,
+      effect: () => this.handle(event, key),
+    };
   }
 
   /** The callback path: ask Paystack, then apply the charge once (shared with charge.success). */
@@ -77,6 +92,10 @@ export class PaystackEventApplier {
   }
 
   private handle(event: PaystackEvent, key: string): Promise<EffectResult> {
+    if (Array.isArray(event.data)) {
+      // e.g. subscription.expiring_cards: a list of subscriptions, nothing to change.
+      return Promise.resolve({ outcome: 'ignored', detail: `${event.event} is not acted on` });
+    }
     const data = event.data;
     switch (event.event) {
       case 'charge.success': {
@@ -98,7 +117,7 @@ export class PaystackEventApplier {
 
   private async chargeSucceeded(charge: ChargeView, key: string): Promise<EffectResult> {
     const userId = await this.findUser(charge.userId, charge.customer);
-    if (!userId) return { outcome: 'unmatched', detail: `no user for ${describe(charge.userId, charge.customer)}` };
+    if (!userId) return unmatched(charge.userId, charge.customer);
     await this.subs.linkCustomer(userId, { paystackCustomerCode: charge.customer.customerCode });
     const check = checkCharge(charge, this.plans);
     const paidAt = charge.paidAt ?? this.now();
@@ -145,10 +164,10 @@ export class PaystackEventApplier {
   }
 
   private async subscription(event: PaystackEvent, key: string): Promise<EffectResult> {
-    const sub = readSubscription(event.data);
+    const sub = readSubscription(event.data as Obj);
     if (!sub) return malformed(event);
     const userId = await this.findUser(undefined, sub.customer);
-    if (!userId) return { outcome: 'unmatched', detail: `no user for ${describe(undefined, sub.customer)}` };
+    if (!userId) return unmatched(undefined, sub.customer);
     await this.subs.linkCustomer(userId, { paystackCustomerCode: sub.customer.customerCode });
     const at = sub.at ?? this.now();
     const base = {
@@ -192,10 +211,10 @@ export class PaystackEventApplier {
   }
 
   private async invoice(event: PaystackEvent, key: string): Promise<EffectResult> {
-    const inv = readInvoice(event.data);
+    const inv = readInvoice(event.data as Obj);
     if (!inv) return malformed(event);
     const userId = await this.findUser(undefined, inv.customer);
-    if (!userId) return { outcome: 'unmatched', detail: `no user for ${describe(undefined, inv.customer)}` };
+    if (!userId) return unmatched(undefined, inv.customer);
     const failed = event.event === 'invoice.payment_failed' || inv.status === 'failed';
     if (!failed && !inv.paid) {
       return { outcome: 'ignored', userId, detail: `invoice ${inv.invoiceCode} is ${inv.status ?? 'pending'}` };
@@ -268,27 +287,6 @@ function parseEvent(payload: Uint8Array): PaystackEvent {
   return parsed.data;
 }
 
-/** Paystack sends no event id: the key is the event plus the id of what it is about. */
-export function eventKey(event: PaystackEvent): string | undefined {
-  const d = event.data;
-  const s = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-  if (event.event === 'charge.success') {
-    const ref = s(d.reference);
-    return ref ? chargeKey(ref) : undefined;
-  }
-  if (event.event.startsWith('invoice.')) {
-    const code = s(d.invoice_code);
-    // invoice.update is sent again as an invoice moves (pending → success): each state once.
-    return code ? `paystack:${event.event}:${code}:${s(d.status) ?? ''}:${d.paid === true || d.paid === 1 ? 'paid' : 'unpaid'}` : undefined;
-  }
-  if (event.event.startsWith('subscription.')) {
-    const code = s(d.subscription_code);
-    return code ? `paystack:${event.event}:${code}` : undefined;
-  }
-  const id = s(d.id) ?? s(d.reference);
-  return id ? `paystack:${event.event}:${id}` : undefined;
-}
-
 function paymentOf(charge: ChargeView, userId: string, plan: string | null, periodStart: Date | null, periodEnd: Date | null) {
   return {
     userId,
@@ -308,6 +306,16 @@ function paymentOf(charge: ChargeView, userId: string, plan: string | null, peri
 
 function malformed(event: PaystackEvent): EffectResult {
   return { outcome: 'ignored', detail: `${event.event} payload lacks the fields it needs` };
+}
+
+function unmatched(userId: string | undefined, c: CustomerView): EffectResult {
+  return {
+    outcome: 'unmatched',
+    detail: `no user for ${describe(userId, c)}`,
+    matchKeys: [userId && `user:${userId}`, c.customerCode && `paystack_customer:${c.customerCode}`, c.email && `email:${c.email}`].filter(
+      (k): k is string => Boolean(k),
+    ),
+  };
 }
 
 function describe(userId: string | undefined, c: CustomerView): string {

@@ -7,7 +7,8 @@ import type { Plan, PlanCatalog } from '../plans';
 
 export const paystackEventSchema = z.object({
   event: z.string().min(1),
-  data: z.record(z.string(), z.unknown()),
+  // An object for most events; a list for some (subscription.expiring_cards).
+  data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
 });
 export type PaystackEvent = z.infer<typeof paystackEventSchema>;
 

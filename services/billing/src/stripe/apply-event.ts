@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { STRIPE_EVENT_TYPES, type Logger } from '@tbot/common';
-import type { EffectResult, EventLedger, LedgerResult, OutboxEvent } from '../ledger';
+import { STRIPE_EVENT_TYPES, stripeEventKey, type Logger, type OutboxEvent } from '@tbot/common';
+import type { EffectResult, EventLedger, LedgerItem, LedgerResult } from '../ledger';
 import type { Models } from '../models';
 import { FREE_PLAN, type PlanCatalog } from '../plans';
 import { stateOutcome, type Subscriptions } from '../subscriptions';
@@ -40,14 +40,29 @@ export class StripeEventApplier {
     private readonly logger: Logger,
   ) {}
 
+  /** Applies one event now (the ApplyStripeEvent RPC). */
   async apply(payload: Uint8Array): Promise<LedgerResult> {
+    const [r] = await this.ledger.applyBatch([this.item(payload)]);
+    if (!r!.ok) throw r!.error;
+    return r!.result;
+  }
+
+  /** The ledger's view of one event; throws INVALID_ARGUMENT when it is not a Stripe event. */
+  item(payload: Uint8Array, opts: { deferUnmatched?: boolean } = {}): LedgerItem {
     const event = parseEvent(payload);
     const known = (STRIPE_EVENT_TYPES as readonly string[]).includes(event.type);
-    return this.ledger.once(
-      `stripe:${event.id}`,
-      { provider: 'stripe', type: event.type, payload: event },
-      async () => (known ? this.handle(event) : { outcome: 'ignored', detail: `event type ${event.type} is not handled` }),
-    );
+    const o = event.data.object;
+    const key = stripeEventKey(event.id);
+    return {
+      eventKey: key,
+      provider: 'stripe',
+      type: event.type,
+      payload: Buffer.from(payload).toString('utf8'),
+      // One customer's events in order; the customer is on every object we act on.
+      partition: `stripe:${idOf(o.customer) ?? idOf(o.subscription) ?? idOf(o.id) ?? key}`,
+      deferUnmatched: opts.deferUnmatched,
+      effect: async () => (known ? this.handle(event) : { outcome: 'ignored', detail: `event type ${event.type} is not handled` }),
+    };
   }
 
   private handle(event: StripeEvent): Promise<EffectResult> {
@@ -225,9 +240,17 @@ function malformed(event: StripeEvent): EffectResult {
   return { outcome: 'ignored', detail: `${event.type} carries no usable ${event.type.split('.').slice(0, -1).join('.')} object` };
 }
 
+const idOf = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id : undefined;
+
 function unmatched(hint: UserHint): EffectResult {
   return {
     outcome: 'unmatched',
+    matchKeys: [
+      hint.userId && `user:${hint.userId}`,
+      hint.customerId && `stripe_customer:${hint.customerId}`,
+      hint.subscriptionId && `stripe_subscription:${hint.subscriptionId}`,
+    ].filter((k): k is string => Boolean(k)),
     detail: `no user for ${[
       hint.userId && `user_id ${hint.userId}`,
       hint.customerId && `customer ${hint.customerId}`,
