@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { ensureNats, freePort, type Child } from '@tbot/local-stack';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { connect, type JsMsg } from 'nats';
-import { billingClient, postAlert, postStripe, request, tradingClient } from './support/clients';
+import { Outcome } from '@tbot/common';
+import { billingClient, postAlert, postStripe, request, tradingClient, webhooks } from './support/clients';
 import { event, nextId, nowSeconds, subscriptionNew } from './support/stripe-events';
 
 // A NATS of its own, so the test can take it down: a change committed while NATS is down
@@ -58,7 +59,7 @@ describe('billing events survive a NATS outage', () => {
     const id = nextId('sub');
     const t = nowSeconds() - 10;
     const activate = event('customer.subscription.created', subscriptionNew({ id, userId: user.id }), t);
-    expect((await postStripe(h.stack.gatewayUrl, activate)).body.outcome).toBe('applied');
+    expect(await webhooks(h.stack).stripe(activate)).toBe('applied');
     await until('the activation on the stream', async () => ((await streamMessages(natsUrl)).length === 1 ? true : undefined));
 
     await h.stack.children.get('nats')!.stop();
@@ -68,9 +69,16 @@ describe('billing events survive a NATS outage', () => {
     });
     expect(notReady.body.checks.nats).toBe('not_serving');
 
-    // Billing still takes the webhook: the change is stored with its event in the outbox.
+    // Without JetStream the gateway cannot store a webhook: 503, so the provider resends.
     const cancel = event('customer.subscription.deleted', subscriptionNew({ id, userId: user.id, status: 'canceled' }), t + 1);
-    expect((await postStripe(h.stack.gatewayUrl, cancel)).body.outcome).toBe('applied');
+    const refused = await postStripe(h.stack.gatewayUrl, cancel);
+    expect(refused).toMatchObject({ status: 503, body: { error: 'ingest_unavailable' } });
+    expect(refused.headers.get('retry-after')).toBe('30');
+    const metrics = (await request(`${h.stack.gatewayUrl}/metrics`)).body as string;
+    expect(metrics).toMatch(/webhook_publish_failures_total\{provider="stripe"\} [1-9]/);
+    // A change billing makes while NATS is down (the synchronous RPC) is stored with its
+    // event in the outbox.
+    expect((await billing.applyStripeEvent({ payload: Buffer.from(JSON.stringify(cancel)) })).outcome).toBe(Outcome.APPLIED);
     expect((await billing.getUser({ userId: user.id })).subscription).toMatchObject({ plan: 'free', status: 'canceled' });
 
     restarted = await ensureNats(natsUrl, path.join(h.stack.dataDir, 'nats'), () => undefined);
@@ -86,10 +94,10 @@ describe('billing events survive a NATS outage', () => {
       ['billing.subscription.canceled', `stripe:${cancel.id}`],
     ]);
     expect(messages[1]!.data).toMatchObject({ user_id: user.id, plan: 'free', previous_plan: 'pro', status: 'canceled', event_id: `stripe:${cancel.id}` });
-    // Published late by the relay, it still belongs to the trace of the webhook that caused it.
+    // Published late by the relay, it still belongs to the trace of the call that caused it.
     const traceId = messages[1]!.traceparent.split('-')[1];
-    await until('the webhook trace', async () =>
-      h.collector.spans.some((sp) => sp.service === 'gateway' && sp.traceId === traceId && sp.kind === 2) ? true : undefined,
+    await until('the call trace', async () =>
+      h.collector.spans.some((sp) => sp.service === 'billing' && sp.traceId === traceId && sp.kind === 2) ? true : undefined,
     );
   });
 
@@ -97,7 +105,7 @@ describe('billing events survive a NATS outage', () => {
     const billing = billingClient(h.stack.billingUrl);
     const trading = tradingClient(h.stack.tradingUrl);
     const user = await billing.createUser({ email: `${nextId('nt')}@example.com` });
-    expect((await postStripe(h.stack.gatewayUrl, event('customer.subscription.created', subscriptionNew({ userId: user.id })))).body.outcome).toBe('applied');
+    expect(await webhooks(h.stack).stripe(event('customer.subscription.created', subscriptionNew({ userId: user.id })))).toBe('applied');
     const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
 
     await restarted!.stop();

@@ -1,7 +1,8 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { Outcome } from '@tbot/common';
 import { connect } from 'nats';
-import { bearer, billingClient, postPaystack, request } from './support/clients';
+import { bearer, billingClient, postPaystack, request, webhooks } from './support/clients';
 import { nextId } from './support/stripe-events';
 
 const DAY_MS = 86_400_000;
@@ -12,6 +13,7 @@ describe('Paystack through the gateway', () => {
   let h: BillingHarness;
   let gw: string;
   let billing: ReturnType<typeof billingClient>;
+  let deliver: ReturnType<typeof webhooks>;
 
   beforeAll(async () => {
     h = await startBillingHarness({
@@ -21,6 +23,7 @@ describe('Paystack through the gateway', () => {
     });
     gw = h.stack.gatewayUrl;
     billing = billingClient(h.stack.billingUrl);
+    deliver = webhooks(h.stack);
   });
   afterAll(async () => {
     await h?.stop();
@@ -78,7 +81,10 @@ describe('Paystack through the gateway', () => {
     expect(timestampDate(s.currentPeriodEnd!).getTime()).toBe(paidAt.getTime() + 30 * DAY_MS);
 
     const hook = await postPaystack(gw, chargeSuccess(reference));
-    expect(hook).toMatchObject({ status: 200, body: { status: 'success', outcome: 'duplicate' } });
+    expect(hook).toMatchObject({ status: 200, body: { status: 'accepted', event_id: `paystack:charge:${reference}`, duplicate: false } });
+    // The ledger entry is the callback's: the webhook changes nothing.
+    expect(await deliver.paystack(chargeSuccess(reference))).toBe('applied');
+    await new Promise((r) => setTimeout(r, 300));
     expect((await callback(reference)).headers.get('location')).toBe(`${SUCCESS_URL}?reference=${reference}`);
     const after = await subscriptionOf(user.id);
     expect(timestampDate(after.currentPeriodEnd!).getTime()).toBe(paidAt.getTime() + 30 * DAY_MS);
@@ -105,8 +111,8 @@ describe('Paystack through the gateway', () => {
     const user = await newUser();
     const { reference } = await initialize(user.id);
     h.paystack.pay(reference);
-    expect((await postPaystack(gw, chargeSuccess(reference))).body.outcome).toBe('applied');
-    expect((await postPaystack(gw, chargeSuccess(reference))).body.outcome).toBe('duplicate');
+    expect(await deliver.paystack(chargeSuccess(reference))).toBe('applied');
+    expect((await postPaystack(gw, chargeSuccess(reference))).body).toMatchObject({ status: 'accepted', duplicate: true });
     expect((await callback(reference)).headers.get('location')).toBe(`${SUCCESS_URL}?reference=${reference}`);
     expect((await subscriptionOf(user.id)).plan).toBe('pro');
   });
@@ -116,10 +122,10 @@ describe('Paystack through the gateway', () => {
     const first = await initialize(user.id);
     const paidAt = new Date(Date.now() - 10 * DAY_MS);
     h.paystack.pay(first.reference, { paid_at: paidAt.toISOString() });
-    await postPaystack(gw, chargeSuccess(first.reference));
+    await deliver.paystack(chargeSuccess(first.reference));
     const second = await initialize(user.id);
     h.paystack.pay(second.reference);
-    await postPaystack(gw, chargeSuccess(second.reference));
+    await deliver.paystack(chargeSuccess(second.reference));
     const s = await subscriptionOf(user.id);
     expect(timestampDate(s.currentPeriodEnd!).getTime()).toBe(paidAt.getTime() + 60 * DAY_MS);
   });
@@ -136,7 +142,7 @@ describe('Paystack through the gateway', () => {
     expect((await callback(under.reference)).headers.get('location')).toBe(`${FAILURE_URL}?reference=${under.reference}&status=not_accepted`);
     const wrongCurrency = await initialize(user.id);
     h.paystack.pay(wrongCurrency.reference, { currency: 'USD' });
-    expect((await postPaystack(gw, chargeSuccess(wrongCurrency.reference))).body.outcome).toBe('ignored');
+    expect((await deliver.paystack(chargeSuccess(wrongCurrency.reference)))).toBe('ignored');
 
     expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'free', features: [] });
     expect((await callback('no_such_reference')).headers.get('location')).toBe(`${FAILURE_URL}?reference=no_such_reference&status=not_found`);
@@ -166,10 +172,10 @@ describe('Paystack through the gateway', () => {
       customer: { email: user.email.toUpperCase(), customer_code: nextId('CUS') },
       plan: { plan_code: 'PLN_pro_monthly' },
     };
-    expect((await postPaystack(gw, { event: 'charge.success', data })).body.outcome).toBe('applied');
+    expect((await deliver.paystack({ event: 'charge.success', data }))).toBe('applied');
     expect((await subscriptionOf(user.id)).plan).toBe('pro');
     const stranger = { ...data, reference: nextId('manual'), customer: { email: 'nobody@example.com', customer_code: 'CUS_nobody' } };
-    expect((await postPaystack(gw, { event: 'charge.success', data: stranger })).body.outcome).toBe('unmatched');
+    expect((await deliver.paystack({ event: 'charge.success', data: stranger }))).toBe('unmatched');
   });
 
   it('follows a Paystack subscription: create, failed invoice, paid invoice, not_renew, disable', async () => {
@@ -183,9 +189,10 @@ describe('Paystack through the gateway', () => {
       event: 'subscription.create',
       data: { subscription_code: code, status: 'active', next_payment_date: next.toISOString(), createdAt: at(0), plan: { plan_code: 'PLN_pro_monthly' }, customer },
     };
-    expect((await postPaystack(gw, create)).body.outcome).toBe('applied');
+    expect((await deliver.paystack(create))).toBe('applied');
     expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'pro', status: 'active', provider: 'paystack' });
-    expect((await postPaystack(gw, create)).body.outcome).toBe('duplicate');
+    expect((await postPaystack(gw, create)).body.duplicate).toBe(true);
+    expect((await billing.applyPaystackEvent({ payload: Buffer.from(JSON.stringify(create)) })).outcome).toBe(Outcome.DUPLICATE);
 
     const invoice = (status: string, paid: boolean, ms: number, nextPayment = next) => ({
       invoice_code: 'INV_1' + code,
@@ -198,19 +205,19 @@ describe('Paystack through the gateway', () => {
       customer,
       transaction: { reference: nextId('T'), status, amount: 1500000, currency: 'NGN' },
     });
-    expect((await postPaystack(gw, { event: 'invoice.payment_failed', data: invoice('failed', false, 1000) })).body.outcome).toBe('applied');
+    expect((await deliver.paystack({ event: 'invoice.payment_failed', data: invoice('failed', false, 1000) }))).toBe('applied');
     expect((await subscriptionOf(user.id)).status).toBe('past_due');
     const later = new Date(next.getTime() + 30 * DAY_MS);
-    expect((await postPaystack(gw, { event: 'invoice.update', data: invoice('success', true, 2000, later) })).body.outcome).toBe('applied');
+    expect((await deliver.paystack({ event: 'invoice.update', data: invoice('success', true, 2000, later) }))).toBe('applied');
     const s = await subscriptionOf(user.id);
     expect(s.status).toBe('active');
     expect(timestampDate(s.currentPeriodEnd!).getTime()).toBe(later.getTime());
 
     const notRenew = { event: 'subscription.not_renew', data: { subscription_code: code, status: 'non-renewing', customer, updatedAt: at(3000) } };
-    expect((await postPaystack(gw, notRenew)).body.outcome).toBe('applied');
+    expect((await deliver.paystack(notRenew))).toBe('applied');
     expect(await subscriptionOf(user.id)).toMatchObject({ status: 'non_renewing', cancelAtPeriodEnd: true, features: ['tradingview_webhooks', 'auto_trading'] });
     const disable = { event: 'subscription.disable', data: { subscription_code: code, status: 'complete', customer, updatedAt: at(4000) } };
-    expect((await postPaystack(gw, disable)).body.outcome).toBe('applied');
+    expect((await deliver.paystack(disable))).toBe('applied');
     expect(await subscriptionOf(user.id)).toMatchObject({ plan: 'free', status: 'canceled', features: [] });
   });
 });

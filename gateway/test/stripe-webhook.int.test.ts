@@ -14,8 +14,7 @@ describe('Stripe webhooks through the gateway', () => {
   let deliver: ReturnType<typeof webhooks>;
 
   beforeAll(async () => {
-    // Unmatched events wait 3 s for their user before they are parked (30 min in production).
-    h = await startBillingHarness({ serviceEnv: { billing: { UNMATCHED_RETRY_MINUTES: '0.05' } } });
+    h = await startBillingHarness();
     gw = h.stack.gatewayUrl;
     billing = billingClient(h.stack.billingUrl);
     deliver = webhooks(h.stack);

@@ -58,7 +58,7 @@ export function webhookHandler(spec: WebhookSpec, ingest: Ingest, metrics: Metri
           timeoutMs: ingest.publishTimeoutMs,
         });
         outcome = ack.duplicate ? 'duplicate' : 'accepted';
-        logger.debug({ provider: spec.provider, event_type: type, event_key: id.eventKey, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
+        logger.info({ provider: spec.provider, event_type: type, event_key: id.eventKey, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
         res.status(200).json({ status: 'accepted', event_id: id.eventKey, duplicate: ack.duplicate });
       } catch (err) {
         // Not stored (JetStream down or no PubAck in time): the provider must resend.

@@ -97,7 +97,11 @@ export async function outcomeOf(billingUrl: string, eventKey: string, timeoutMs 
   const billing = billingClient(billingUrl);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const e = await billing.getWebhookEvent({ eventKey });
+    // Billing may be starting: keep asking until the deadline.
+    const e = await billing.getWebhookEvent({ eventKey }).catch((err: unknown) => {
+      if (Date.now() > deadline) throw err;
+      return { state: 'unreachable', outcome: Outcome.UNSPECIFIED };
+    });
     if (e.state === 'dead_letter') return 'dead_letter';
     if (e.state === 'done' || e.state === 'unmatched') return Outcome[e.outcome]!.toLowerCase();
     if (Date.now() > deadline) throw new Error(`event ${eventKey} not applied within ${timeoutMs} ms (state ${e.state})`);

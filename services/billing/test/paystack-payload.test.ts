@@ -1,4 +1,6 @@
-import { eventKey } from '../src/paystack/apply-event';
+import { paystackEventKey } from '@tbot/common';
+
+const eventKey = (e: { event: string; data: unknown }) => paystackEventKey(e, Buffer.from(JSON.stringify(e)));
 import {
   checkCharge,
   paystackEventSchema,
@@ -473,11 +475,11 @@ describe('eventKey', () => {
     expect(eventKey({ event: 'charge.success', data: { reference: 12345 } })).toBe('paystack:charge:12345');
   });
 
-  it('returns undefined for a charge without a reference', () => {
-    expect(eventKey({ event: 'charge.success', data: chargeData({ reference: undefined }) })).toBeUndefined();
-    expect(eventKey({ event: 'charge.success', data: chargeData({ reference: '' }) })).toBeUndefined();
-    expect(eventKey({ event: 'charge.success', data: chargeData({ reference: null }) })).toBeUndefined();
-    expect(eventKey({ event: 'charge.success', data: {} })).toBeUndefined();
+  it('keys a charge without a reference by a hash of its body', () => {
+    expect(eventKey({ event: 'charge.success', data: chargeData({ reference: undefined }) })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
+    expect(eventKey({ event: 'charge.success', data: chargeData({ reference: '' }) })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
+    expect(eventKey({ event: 'charge.success', data: chargeData({ reference: null }) })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
+    expect(eventKey({ event: 'charge.success', data: {} })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
   });
 
   describe('invoices', () => {
@@ -512,8 +514,8 @@ describe('eventKey', () => {
     });
 
     it('returns undefined without an invoice code', () => {
-      expect(eventKey({ event: 'invoice.update', data: { status: 'success', paid: true } })).toBeUndefined();
-      expect(eventKey({ event: 'invoice.payment_failed', data: { invoice_code: '' } })).toBeUndefined();
+      expect(eventKey({ event: 'invoice.update', data: { status: 'success', paid: true } })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
+      expect(eventKey({ event: 'invoice.payment_failed', data: { invoice_code: '' } })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
     });
   });
 
@@ -529,10 +531,10 @@ describe('eventKey', () => {
     });
 
     it('returns undefined without a subscription code', () => {
-      expect(eventKey({ event: 'subscription.disable', data: {} })).toBeUndefined();
-      expect(eventKey({ event: 'subscription.create', data: { subscription_code: '' } })).toBeUndefined();
+      expect(eventKey({ event: 'subscription.disable', data: {} })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
+      expect(eventKey({ event: 'subscription.create', data: { subscription_code: '' } })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
       // A subscription event is not keyed by some other id.
-      expect(eventKey({ event: 'subscription.create', data: { id: 5, reference: 'r' } })).toBeUndefined();
+      expect(eventKey({ event: 'subscription.create', data: { id: 5, reference: 'r' } })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
     });
   });
 
@@ -543,8 +545,8 @@ describe('eventKey', () => {
     });
 
     it('returns undefined without either', () => {
-      expect(eventKey({ event: 'customeridentification.success', data: {} })).toBeUndefined();
-      expect(eventKey({ event: 'transfer.success', data: { id: null, reference: '' } })).toBeUndefined();
+      expect(eventKey({ event: 'customeridentification.success', data: {} })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
+      expect(eventKey({ event: 'transfer.success', data: { id: null, reference: '' } })).toMatch(/^paystack:[\w.]+:sha256:[0-9a-f]{32}$/);
     });
   });
 });

@@ -127,7 +127,8 @@ export class Outbox {
   }
 }
 
-function currentTrace(): Record<string, string> {
+/** The W3C trace context of the active span, as headers (to store beside an event). */
+export function currentTrace(): Record<string, string> {
   const trace: Record<string, string> = {};
   propagation.inject(context.active(), trace);
   return trace;

@@ -63,6 +63,8 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
         OKX_API_BASE: okx.url,
         EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
         EXCHANGE_TIMEOUT_MS: '3000',
+        // An event without a user waits 3 s for it before it is parked (30 min in production).
+        UNMATCHED_RETRY_MINUTES: '0.05',
         ...extra.env,
       },
     });

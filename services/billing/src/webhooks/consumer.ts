@@ -1,4 +1,5 @@
 import {
+  currentTrace,
   isUnavailableError,
   providerOfSubject,
   WEBHOOK_CONSUMER,
@@ -119,7 +120,18 @@ export class WebhookConsumer {
         continue;
       }
       const effect = item.effect;
-      work.push({ m, provider: provider!, item: { ...item, effect: () => withConsumeSpan(m.subject, m.headers, effect) } });
+      // The effect runs in the trace of the webhook (gateway → JetStream → here), and the
+      // events it causes keep that trace for whenever they are published.
+      const traced = () =>
+        withConsumeSpan(m.subject, m.headers, async () => {
+          const r = await effect();
+          this.logger.info(
+            { provider, event_type: item!.type, event_key: item!.eventKey, outcome: r.outcome, user_id: r.userId, detail: r.detail },
+            'webhook applied',
+          );
+          return { ...r, events: r.events?.map((e) => ({ ...e, trace: e.trace ?? currentTrace() })) };
+        });
+      work.push({ m, provider: provider!, item: { ...item, effect: traced } });
     }
     if (work.length === 0) return;
     const results = await this.ledger.applyBatch(work.map((w) => w.item));
