@@ -6,6 +6,7 @@ import {
   createRegistry,
   ensureStream,
   ensureWebhookStream,
+  every,
   exitOnStartupError,
   isNatsConnected,
   onShutdown,
@@ -18,7 +19,7 @@ import {
 import { billingService } from './billing-service';
 import { loadBillingConfig } from './config';
 import { EventLedger } from './ledger';
-import { createModels } from './models';
+import { createModels, pruneExpired } from './models';
 import { PaystackEventApplier } from './paystack/apply-event';
 import { PaystackClient } from './paystack/client';
 import { PlanCatalog } from './plans';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
 
     const registry = createRegistry();
     const metrics = createWebhookMetrics(registry);
-    const replay = new WebhookReplay(models, nc.jetstream(), logger, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
+    const replay = new WebhookReplay(models, nc, nc.jetstream(), logger, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
     // A new user link may identify parked unmatched events: put them back on the stream.
     const subs = new Subscriptions(models, plans, undefined, (keys) => {
       replay.retryParked(keys).catch((err: unknown) => logger.warn({ err }, 'could not re-try unmatched events'));
@@ -88,6 +89,12 @@ async function main(): Promise<void> {
       },
     );
     await consumer.start();
+    const prune = models.ledgerExpiresByItself
+      ? undefined
+      : every(3_600_000, 'ledger prune', logger, async () => {
+          const n = await pruneExpired(models.Ledger);
+          if (n > 0) logger.info({ count: n }, 'expired ledger entries pruned');
+        });
     const backlog = new BacklogGauge(nc, metrics, logger);
     backlog.start(5000);
     const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
@@ -108,6 +115,7 @@ async function main(): Promise<void> {
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['webhook consumer', () => consumer.stop()],
       ['backlog gauge', () => backlog.stop()],
+      ['ledger prune', async () => prune?.stop()],
       ['outbox', () => outbox.stop()],
       ['metrics server', () => metricsServer.close()],
       ['nats', () => nc.drain()],

@@ -131,7 +131,7 @@ export interface Models {
   Unmatched: Model<UnmatchedDoc>;
 }
 
-export async function createModels(conn: Connection, logger: Logger): Promise<Models> {
+export async function createModels(conn: Connection, logger: Logger): Promise<Models & { ledgerExpiresByItself: boolean }> {
   const models: Models = {
     User: conn.model<UserDoc>('User', userSchema),
     Ledger: conn.model<LedgerDoc>('WebhookEvent', ledgerSchema),
@@ -146,20 +146,32 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     models.DeadLetter.syncIndexes(),
     models.Unmatched.syncIndexes(),
   ]);
-  await ensureTtlIndex(models.Ledger, logger);
-  return models;
+  const ttl = await ensureTtlIndex(models.Ledger, logger);
+  return Object.assign(models, { ledgerExpiresByItself: ttl });
 }
 
 /**
  * MongoDB deletes expired ledger entries itself (TTL index on expiresAt). FerretDB 1.x
- * refuses TTL indexes: there the entries stay until an operator prunes them
- * (`npm run webhooks -- prune`), which deletes by the expiresAt index in small pages.
+ * refuses TTL indexes ("not implemented yet"): there billing prunes them hourly instead
+ * (pruneExpired), in pages, by the expiresAt index.
  */
-async function ensureTtlIndex(Ledger: Model<LedgerDoc>, logger: Logger): Promise<void> {
+async function ensureTtlIndex(Ledger: Model<LedgerDoc>, logger: Logger): Promise<boolean> {
   try {
     await Ledger.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
+    return true;
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'the database refuses TTL indexes: ledger entries do not expire by themselves');
+    logger.warn({ err: (err as Error).message }, 'the database refuses TTL indexes: billing prunes expired ledger entries itself');
     await Ledger.collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    return false;
+  }
+}
+
+/** Deletes expired ledger entries, a page at a time (for stores without TTL indexes). */
+export async function pruneExpired(Ledger: Model<LedgerDoc>, now = new Date(), page = 1000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ids = (await Ledger.find({ expiresAt: { $lt: now } }, { _id: 1 }).limit(page).lean()).map((d) => d._id);
+    if (ids.length === 0) return total;
+    total += (await Ledger.deleteMany({ _id: { $in: ids } })).deletedCount;
   }
 }

@@ -7,7 +7,7 @@ import {
   type Logger,
   type WebhookProvider,
 } from '@tbot/common';
-import type { JetStreamClient, JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type Consumer, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
 import type { Models } from '../models';
 
 /** Most events one redelivery call re-publishes (the caller pages by time for more). */
@@ -22,6 +22,7 @@ export const REDELIVER_LIMIT = 10_000;
 export class WebhookReplay {
   constructor(
     private readonly models: Models,
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly logger: Logger,
     private readonly publishTimeoutMs: number,
@@ -75,10 +76,24 @@ export class WebhookReplay {
 
   /** Re-publishes what the stream received in [since, until) (one provider, or all). */
   async redeliver(provider: string | undefined, since: Date, until: Date): Promise<number> {
-    const consumer = await this.js.consumers.get(WEBHOOK_STREAM, {
-      filterSubjects: [provider ? `webhooks.${provider}.>` : 'webhooks.>'],
+    // An ephemeral pull consumer from `since` (ordered consumers' fetch needs NATS 2.10;
+    // this works on 2.9 too), removed when done or, if we die, after a minute idle.
+    const jsm = await this.nc.jetstreamManager();
+    const info = await jsm.consumers.add(WEBHOOK_STREAM, {
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: since.toISOString(),
+      filter_subject: provider ? `webhooks.${provider}.>` : 'webhooks.>',
+      inactive_threshold: nanos(60_000),
     });
+    try {
+      return await this.republishRange(await this.js.consumers.get(WEBHOOK_STREAM, info.name), provider, since, until);
+    } finally {
+      await jsm.consumers.delete(WEBHOOK_STREAM, info.name).catch(() => undefined);
+    }
+  }
+
+  private async republishRange(consumer: Consumer, provider: string | undefined, since: Date, until: Date): Promise<number> {
     let count = 0;
     for (;;) {
       const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
