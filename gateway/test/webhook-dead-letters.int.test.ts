@@ -1,8 +1,13 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import mongoose from 'mongoose';
 import { connect, type Msg } from 'nats';
 import { billingClient, outcomeOf, postStripe, request, webhooks } from './support/clients';
 import { event, nextId, subscriptionNew } from './support/stripe-events';
+
+const run = promisify(execFile);
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -14,9 +19,14 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+const CLI = path.resolve(__dirname, '..', '..', 'services', 'billing', 'dist', 'cli', 'webhooks.js');
+
 describe('webhooks that cannot be applied: dead letters and replay', () => {
   let h: BillingHarness;
   let db: mongoose.Connection;
+
+  const cli = async (args: string[]) =>
+    (await run(process.execPath, [CLI, ...args], { env: { ...process.env, BILLING_URL: h.stack.billingUrl } })).stdout;
 
   beforeAll(async () => {
     h = await startBillingHarness({ serviceEnv: { billing: { WEBHOOK_MAX_DELIVER: '3' } } });
@@ -59,7 +69,10 @@ describe('webhooks that cannot be applied: dead letters and replay', () => {
 
       // The operator repairs the record and replays the event: it is applied, once.
       await db.collection('users').updateOne({ _id: user.id as never }, { $set: { subscription: { plan: 'free', status: 'none' } } });
-      expect(await billing.replayWebhookEvent({ eventKey: key })).toMatchObject({ count: 1 });
+      // Through the operator CLI, as the README shows it.
+      const listed = await cli(['list-dead', '--provider', 'stripe']);
+      expect(listed.split('\n').filter(Boolean).map((l) => JSON.parse(l).event_key)).toContain(key);
+      expect(JSON.parse(await cli(['replay', key]))).toEqual({ replayed: 1 });
       await until('the replayed event to be applied', async () => ((await billing.getWebhookEvent({ eventKey: key })).state === 'done' ? true : undefined));
       expect((await billing.getUser({ userId: user.id })).subscription).toMatchObject({ plan: 'pro', status: 'active' });
       // Replaying an applied event changes nothing.
