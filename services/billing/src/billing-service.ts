@@ -11,6 +11,7 @@ import {
   ListPaymentsResponseSchema,
   ListWebhookEventsResponseSchema,
   Outcome,
+  ReconcileWebhooksResponseSchema,
   ReplayResponseSchema,
   WEBHOOK_PROVIDERS,
   WebhookEventSchema,
@@ -21,6 +22,7 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { LedgerResult } from './ledger';
 import type { DeadLetterDoc, Models, UnmatchedDoc } from './models';
+import type { Reconciler } from './webhooks/reconcile';
 import type { WebhookReplay } from './webhooks/replay';
 import type { PaystackEventApplier } from './paystack/apply-event';
 import type { PaystackClient } from './paystack/client';
@@ -102,6 +104,7 @@ export interface BillingDeps {
   stripe?: Stripe;
   paystack?: PaystackClient;
   replay: WebhookReplay;
+  reconciler: Reconciler;
   logger: Logger;
 }
 
@@ -196,6 +199,7 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
         ...(price.plan_code ? { plan: price.plan_code } : {}),
         metadata: { user_id: user._id, plan: plan.id },
       });
+      await d.reconciler.paystackInitialized(res.reference || reference, user._id, plan.id);
       return create(InitializePaystackPaymentResponseSchema, {
         authorizationUrl: res.authorization_url,
         reference: res.reference || reference,
@@ -264,6 +268,10 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
       const until = req.until ? timestampDate(req.until) : new Date();
       if (!(since < until)) throw invalid('since: must be before until');
       return create(ReplayResponseSchema, { count: await d.replay.redeliver(checkProvider(req.provider), since, until) });
+    },
+
+    async reconcileWebhooks() {
+      return create(ReconcileWebhooksResponseSchema, await d.reconciler.run());
     },
 
     async verifyPaystackPayment(req) {

@@ -30,6 +30,10 @@ export const billingConfigSchema = z.object({
   WEBHOOK_PUBLISH_TIMEOUT_MS: env.positiveInt(1000),
   /** How long an event without a known user is re-tried before it is parked as unmatched. */
   UNMATCHED_RETRY_MINUTES: z.coerce.number().positive().default(30),
+  /** A Paystack payment we initialized and nothing confirmed is verified with Paystack after this. */
+  PAYSTACK_RECONCILE_MINUTES: z.coerce.number().positive().default(30),
+  /** How often reconciliation asks Stripe and Paystack for what we missed. */
+  RECONCILE_INTERVAL_MINUTES: z.coerce.number().positive().default(15),
   /** Ledger entries expire after this (past Stripe's 30-day resend window). */
   LEDGER_RETENTION_DAYS: env.positiveInt(35),
 });

@@ -30,6 +30,7 @@ import { WebhookConsumer } from './webhooks/consumer';
 import { DeadLetters } from './webhooks/dead-letters';
 import { BacklogGauge } from './webhooks/backlog';
 import { createWebhookMetrics } from './webhooks/metrics';
+import { Reconciler } from './webhooks/reconcile';
 import { WebhookReplay } from './webhooks/replay';
 
 const BILLING_STREAM = 'BILLING';
@@ -73,7 +74,12 @@ async function main(): Promise<void> {
 
     const stripeEvents = new StripeEventApplier(models, plans, subs, ledger, logger);
     const paystackEvents = new PaystackEventApplier(models, plans, subs, ledger, paystack, logger);
-    const impl = billingService({ models, plans, subs, stripe, paystack, logger, stripeEvents, paystackEvents, replay });
+    const reconciler = new Reconciler(models, nc.jetstream(), stripe, paystack, logger, {
+      paystackAfterMs: config.PAYSTACK_RECONCILE_MINUTES * 60_000,
+      publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS,
+    });
+    reconciler.start(config.RECONCILE_INTERVAL_MINUTES * 60_000);
+    const impl = billingService({ models, plans, subs, stripe, paystack, logger, stripeEvents, paystackEvents, replay, reconciler });
     const consumer = new WebhookConsumer(
       nc,
       ledger,
@@ -114,6 +120,7 @@ async function main(): Promise<void> {
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['webhook consumer', () => consumer.stop()],
+      ['reconciliation', () => reconciler.stop()],
       ['backlog gauge', () => backlog.stop()],
       ['ledger prune', async () => prune?.stop()],
       ['outbox', () => outbox.stop()],

@@ -95,6 +95,18 @@ const deadLetterSchema = new Schema(
 );
 deadLetterSchema.index({ provider: 1, deadAt: -1 });
 
+/** Paystack payments we initialized and nothing has confirmed yet (for reconciliation). */
+const paystackPendingSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // our reference
+    userId: { type: String, required: true },
+    plan: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'paystack_pending' },
+);
+paystackPendingSchema.index({ createdAt: 1 });
+
 const paymentSchema = new Schema(
   {
     _id: { type: String, required: true }, // "<provider>:<provider payment id>"
@@ -122,6 +134,7 @@ export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
 export type PaymentDoc = InferSchemaType<typeof paymentSchema> & { _id: string };
 export type DeadLetterDoc = InferSchemaType<typeof deadLetterSchema> & { _id: string };
 export type UnmatchedDoc = InferSchemaType<typeof unmatchedSchema> & { _id: string };
+export type PaystackPendingDoc = InferSchemaType<typeof paystackPendingSchema> & { _id: string };
 
 export interface Models {
   User: Model<UserDoc>;
@@ -129,6 +142,7 @@ export interface Models {
   Payment: Model<PaymentDoc>;
   DeadLetter: Model<DeadLetterDoc>;
   Unmatched: Model<UnmatchedDoc>;
+  PaystackPending: Model<PaystackPendingDoc>;
 }
 
 export async function createModels(conn: Connection, logger: Logger): Promise<Models & { ledgerExpiresByItself: boolean }> {
@@ -138,6 +152,7 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     Payment: conn.model<PaymentDoc>('Payment', paymentSchema),
     DeadLetter: conn.model<DeadLetterDoc>('DeadLetter', deadLetterSchema),
     Unmatched: conn.model<UnmatchedDoc>('UnmatchedEvent', unmatchedSchema),
+    PaystackPending: conn.model<PaystackPendingDoc>('PaystackPending', paystackPendingSchema),
   };
   await Promise.all([
     models.User.syncIndexes(),
@@ -145,6 +160,7 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     models.Payment.syncIndexes(),
     models.DeadLetter.syncIndexes(),
     models.Unmatched.syncIndexes(),
+    models.PaystackPending.syncIndexes(),
   ]);
   const ttl = await ensureTtlIndex(models.Ledger, logger);
   return Object.assign(models, { ledgerExpiresByItself: ttl });

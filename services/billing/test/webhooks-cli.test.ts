@@ -20,6 +20,7 @@ describe('npm run webhooks -- …', () => {
       until: new Date('2026-11-27T11:50:00Z'),
     });
     expect(parse('show paystack:charge:ref_1')).toEqual({ cmd: 'show', eventKey: 'paystack:charge:ref_1' });
+    expect(parse('reconcile')).toEqual({ cmd: 'reconcile' });
   });
 
   it('refuses what it cannot do, naming the problem', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Child } from '../child';
 import { startStack, type Stack, type StackOptions } from '../stack';
+import { freePort } from '../tools';
 import { FakeOkx } from './fake-okx';
 import { FakePaystack } from './fake-paystack';
 import { OtlpCollector } from './otlp-collector';
@@ -42,6 +43,10 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
   let stripeMock: { url: string; child: Child } | undefined;
   try {
     stripeMock = await startStripeMock();
+    // A NATS of its own (started by the stack on a free port): streams and the durable
+    // webhook consumer are shared by everything on one server, and another run's billing
+    // must not take this one's events (nor JetStream's duplicate window drop a fixed id).
+    const natsUrl = extra.env?.NATS_URL ?? process.env.TEST_NATS_URL ?? `nats://127.0.0.1:${await freePort()}`;
     const stack = await startStack({
       dataDir,
       sink: (name, line) => {
@@ -66,6 +71,7 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
         // An event without a user waits 3 s for it before it is parked (30 min in production).
         UNMATCHED_RETRY_MINUTES: '0.05',
         ...extra.env,
+        NATS_URL: natsUrl,
       },
     });
     return {

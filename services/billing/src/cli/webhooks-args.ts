@@ -5,7 +5,8 @@ export type WebhooksCommand =
   | { cmd: 'show'; eventKey: string }
   | { cmd: 'replay-one'; eventKey: string }
   | { cmd: 'replay-dead'; provider?: string }
-  | { cmd: 'redeliver'; provider?: string; since: Date; until?: Date };
+  | { cmd: 'redeliver'; provider?: string; since: Date; until?: Date }
+  | { cmd: 'reconcile' };
 
 export const USAGE = `usage: npm run webhooks -- <command>
   list-dead [--provider stripe|paystack] [--limit N]     dead letters, newest first
@@ -14,6 +15,7 @@ export const USAGE = `usage: npm run webhooks -- <command>
   replay <event key>                                     replay one dead letter or unmatched event
   replay --provider stripe|paystack                      replay every dead letter of a provider
   replay [--provider …] --since 2h [--until 30m]         re-deliver what the stream received since then
+  reconcile                                              ask Stripe and Paystack for what we missed, now
 BILLING_URL (default http://127.0.0.1:50051) says where billing is.`;
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -62,6 +64,9 @@ export function parseWebhooksArgs(argv: string[], now = new Date()): WebhooksCom
       if (flags.until) throw new Error('--until needs --since');
       if (!provider) throw new Error('replay needs an event key, --provider or --since');
       return { cmd: 'replay-dead', provider };
+    case 'reconcile':
+      if (rest.length > 0) throw new Error('reconcile takes no arguments');
+      return { cmd: 'reconcile' };
     default:
       throw new Error(cmd ? `unknown command ${cmd}` : 'no command');
   }

@@ -59,6 +59,11 @@ async function main(): Promise<void> {
         ).count,
       });
       break;
+    case 'reconcile': {
+      const r = await billing.reconcileWebhooks({});
+      print({ stripe: r.stripe, paystack: r.paystack });
+      break;
+    }
   }
 }
 
