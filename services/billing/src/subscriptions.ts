@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { create, toJsonString } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { isDuplicateKeyError, PaymentEventSchema, SubscriptionEventSchema, type OutboxEvent } from '@tbot/common';
@@ -60,7 +61,10 @@ const SUCCEEDED = new Set(['paid', 'success', 'succeeded']);
 
 /** Reads and writes users' subscription state and payment history. */
 export class Subscriptions {
-  private readonly linked = new Set<string>();
+  // Links, once made, never change, and users are never deleted: both are safe to
+  // remember, which saves a round trip per webhook on the hot path.
+  private readonly linked = new LRUCache<string, true>({ max: 100_000 });
+  private readonly existing = new LRUCache<string, true>({ max: 100_000 });
 
   constructor(
     private readonly models: Models,
@@ -69,6 +73,14 @@ export class Subscriptions {
     /** Told of every new link (`stripe_customer:…`, …), so parked unmatched events can be re-tried. */
     private readonly onLinked: (matchKeys: string[]) => void = () => undefined,
   ) {}
+
+  /** Whether a user with this id exists (remembered once seen). */
+  async userExists(userId: string): Promise<boolean> {
+    if (this.existing.has(userId)) return true;
+    const found = (await this.models.User.exists({ _id: userId })) !== null;
+    if (found) this.existing.set(userId, true);
+    return found;
+  }
 
   async applyState(change: StateChange): Promise<StateResult> {
     const { User } = this.models;
@@ -166,8 +178,7 @@ export class Subscriptions {
       if (this.linked.has(key)) continue;
       const r = await this.models.User.updateOne({ _id: userId, [field]: null }, { $set: { [field]: value } });
       if (r.modifiedCount > 0) this.onLinked([`${field === 'stripeCustomerId' ? 'stripe_customer' : 'paystack_customer'}:${value}`]);
-      if (this.linked.size >= 50_000) this.linked.clear();
-      this.linked.add(key);
+      this.linked.set(key, true);
     }
   }
 

@@ -262,7 +262,7 @@ export class PaystackEventApplier {
   /** metadata.user_id, else the stored customer code, else the customer's email. */
   private async findUser(userId: string | undefined, customer: CustomerView): Promise<string | undefined> {
     const { User } = this.models;
-    if (userId && (await User.exists({ _id: userId }))) return userId;
+    if (userId && (await this.subs.userExists(userId))) return userId;
     if (customer.customerCode) {
       const u = await User.findOne({ paystackCustomerCode: customer.customerCode }, { _id: 1 }).lean();
       if (u) return u._id;

@@ -203,10 +203,7 @@ export class StripeEventApplier {
   /** Our user id from metadata or client_reference_id, else the stored customer or subscription link. */
   private async findUser(hint: UserHint): Promise<string | undefined> {
     const { User } = this.models;
-    if (hint.userId) {
-      const user = await User.exists({ _id: hint.userId });
-      if (user) return hint.userId;
-    }
+    if (hint.userId && (await this.subs.userExists(hint.userId))) return hint.userId;
     if (hint.customerId) {
       const user = await User.findOne({ stripeCustomerId: hint.customerId }, { _id: 1 }).lean();
       if (user) return user._id;
