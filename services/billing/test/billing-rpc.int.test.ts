@@ -153,4 +153,36 @@ describe('BillingService over plain gRPC (grpc-js + proto-loader)', () => {
     const verify = await call(billing, 'VerifyPaystackPayment', { reference: 'unknown_ref' });
     expect(verify).toMatchObject({ paid: false, payment_status: 'not_found' });
   });
+
+  it('serves the webhook operations: ledger state, dead letters, unmatched events, replay, re-delivery, reconciliation', async () => {
+    const user = await call(billing, 'CreateUser', { email: 'ops@example.com' });
+    const event = {
+      id: 'evt_grpc_ops',
+      object: 'event',
+      type: 'customer.subscription.created',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: 'sub_grpc_ops', object: 'subscription', customer: 'cus_grpc_ops', status: 'active', metadata: { user_id: user.id }, items: { data: [{ price: { id: 'price_pro_monthly' }, current_period_start: 1, current_period_end: 2 }] } } },
+    };
+    await call(billing, 'ApplyStripeEvent', { payload: Buffer.from(JSON.stringify(event)) });
+    await expect(call(billing, 'GetWebhookEvent', { event_key: 'stripe:evt_grpc_ops' })).resolves.toMatchObject({
+      event_key: 'stripe:evt_grpc_ops',
+      provider: 'stripe',
+      type: 'customer.subscription.created',
+      state: 'done',
+      outcome: 'OUTCOME_APPLIED',
+      user_id: user.id,
+    });
+    await expect(call(billing, 'GetWebhookEvent', { event_key: 'stripe:evt_never' })).resolves.toMatchObject({ state: 'unknown' });
+    await expect(call(billing, 'GetWebhookEvent', { event_key: 'nonsense' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(call(billing, 'ListDeadLetters', { provider: 'stripe' })).resolves.toEqual({ events: [] });
+    await expect(call(billing, 'ListUnmatchedEvents', {})).resolves.toMatchObject({ events: expect.any(Array) });
+    await expect(call(billing, 'ListDeadLetters', { provider: 'adyen' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(call(billing, 'ReplayWebhookEvent', { event_key: 'stripe:evt_grpc_ops' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(call(billing, 'ReplayDeadLetters', { provider: 'paystack' })).resolves.toEqual({ count: 0 });
+    await expect(call(billing, 'RedeliverWebhooks', { provider: 'stripe' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(
+      call(billing, 'RedeliverWebhooks', { provider: 'stripe', since: { seconds: String(Math.floor(Date.now() / 1000) - 60), nanos: 0 } }),
+    ).resolves.toMatchObject({ count: expect.any(Number) });
+    await expect(call(billing, 'ReconcileWebhooks', {})).resolves.toMatchObject({ stripe: expect.any(Number), paystack: 0 });
+  });
 });
