@@ -5,6 +5,7 @@ import { connect, type JsMsg } from 'nats';
 import { Outcome } from '@tbot/common';
 import { billingClient, postAlert, postStripe, request, tradingClient, webhooks } from './support/clients';
 import { event, nextId, nowSeconds, subscriptionNew } from './support/stripe-events';
+import { until } from './support/until';
 
 // A NATS of its own, so the test can take it down: a change committed while NATS is down
 // is published once it is back (outbox), and never twice (ledger flag + Nats-Msg-Id).
@@ -25,15 +26,6 @@ async function streamMessages(natsUrl: string, stream = 'BILLING'): Promise<Arra
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('billing events survive a NATS outage', () => {
   let h: BillingHarness;

@@ -3,7 +3,7 @@ import { Outcome } from '@tbot/common';
 import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { bearer, billingClient, postStripe, request, webhooks } from './support/clients';
-import { event, invoiceNew, invoiceOld, nextId, nowSeconds, subscriptionNew, subscriptionOld } from './support/stripe-events';
+import { checkoutSession, event, invoiceNew, invoiceOld, nextId, nowSeconds, subscriptionNew, subscriptionOld } from './support/stripe-events';
 
 const PRO_FEATURES = ['tradingview_webhooks', 'auto_trading'];
 
@@ -68,15 +68,7 @@ describe('Stripe webhooks through the gateway', () => {
     const user = await newUser();
     const customer = nextId('cus');
     const sub = subscriptionNew({ customer, start: nowSeconds() - 60, end: nowSeconds() + 30 * 86400 });
-    const checkout = event('checkout.session.completed', {
-      id: nextId('cs'),
-      object: 'checkout.session',
-      mode: 'subscription',
-      client_reference_id: user.id,
-      customer,
-      subscription: sub.id,
-      metadata: { user_id: user.id, plan: 'pro' },
-    });
+    const checkout = event('checkout.session.completed', checkoutSession({ userId: user.id, customer, subscription: sub.id }));
     expect((await postStripe(gw, checkout)).body).toEqual({ status: 'accepted', event_id: `stripe:${checkout.id}`, duplicate: false });
     expect(await deliver.stripe(checkout)).toBe('applied');
     // No user id on the subscription: found through the customer link made at checkout.
@@ -269,14 +261,7 @@ describe('Stripe webhooks through the gateway', () => {
     const customer = nextId('cus');
     const sub = subscriptionNew({ customer });
     expect(await deliver.stripe(event('customer.subscription.created', sub))).toBe('unmatched');
-    const checkout = event('checkout.session.completed', {
-      id: nextId('cs'),
-      object: 'checkout.session',
-      mode: 'subscription',
-      client_reference_id: user.id,
-      customer,
-      metadata: { user_id: user.id },
-    });
+    const checkout = event('checkout.session.completed', checkoutSession({ userId: user.id, customer }));
     expect(await deliver.stripe(checkout)).toBe('applied');
     const deadline = Date.now() + 15_000;
     while ((await subscriptionOf(user.id)).plan !== 'pro' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

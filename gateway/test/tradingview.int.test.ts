@@ -3,21 +3,13 @@ import { connect, type Msg } from 'nats';
 import { signBody } from '../../services/trading/src/webhook-secret';
 import { billingClient, postAlert, tradingClient } from './support/clients';
 import { nextId } from './support/stripe-events';
+import { until } from './support/until';
 
 // TradingView alerts end to end: gateway → trading (→ billing for entitlement) → paper
 // book or the fake OKX (demo keys, signatures checked) → MongoDB and NATS.
 
 const XFF = { 'x-forwarded-for': '52.89.214.238' }; // one of TradingView's addresses
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('TradingView alerts to trades', () => {
   let h: BillingHarness;

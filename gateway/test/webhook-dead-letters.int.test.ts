@@ -6,18 +6,10 @@ import mongoose from 'mongoose';
 import { connect, type Msg } from 'nats';
 import { billingClient, outcomeOf, postStripe, request, webhooks } from './support/clients';
 import { event, nextId, subscriptionNew } from './support/stripe-events';
+import { until } from './support/until';
 
 const run = promisify(execFile);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const CLI = path.resolve(__dirname, '..', '..', 'services', 'billing', 'dist', 'cli', 'webhooks.js');
 

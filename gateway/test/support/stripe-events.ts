@@ -95,3 +95,16 @@ export function invoiceOld(o: { subscription: string; customer: string; amount?:
   delete inv.parent;
   return { ...inv, subscription: o.subscription };
 }
+
+/** A completed subscription-mode Checkout Session carrying our user id, as checkout creates it. */
+export function checkoutSession(o: { userId: string; customer: string; subscription?: string }) {
+  return {
+    id: nextId('cs'),
+    object: 'checkout.session',
+    mode: 'subscription',
+    client_reference_id: o.userId,
+    customer: o.customer,
+    ...(o.subscription ? { subscription: o.subscription } : {}),
+    metadata: { user_id: o.userId, plan: 'pro' },
+  };
+}
