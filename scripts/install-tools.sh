@@ -2,6 +2,8 @@
 # Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock) into a
 # cache outside the checkout, so later clones and CI runs on this machine reuse them.
 # Building takes minutes; an existing binary of the right version is kept.
+# Also fetches the Node 24 binary (`node`) that scripts/node24.sh runs when the machine's
+# own node is older: the npm registry's node-linux-<arch> package carries it.
 set -euo pipefail
 TOOLS_BIN="${TOOLS_BIN:-$HOME/.cache/trading-bot-tools/bin}"
 mkdir -p "$TOOLS_BIN"
@@ -39,12 +41,44 @@ build() { # name module@version installer
   echo "$2" > "$TOOLS_BIN/.$1.version"
 }
 
+# Node: the registry's node-linux-<arch> package holds the official binary at
+# package/bin/node. npm does not run the `node` package's install script, so fetch the
+# tarball with `npm pack` (registry, integrity check) and unpack the binary ourselves into
+# $TOOLS_BIN/node24/bin/node. Unpacked next to it first, then moved in, so a concurrent run
+# never sees half a binary.
+NODE_VERSION=24.21.0
+install_node() {
+  local arch pkg dir=$TOOLS_BIN/node24
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) echo "tools: no Node $NODE_VERSION package for $(uname -m)" >&2; exit 1 ;;
+  esac
+  pkg=node-linux-$arch@$NODE_VERSION
+  if [[ -x "$dir/bin/node" && "$(cat "$TOOLS_BIN/.node.version" 2>/dev/null)" == "$pkg" ]]; then
+    [[ -n "${TOOLS_QUIET:-}" ]] || echo "tools: node up to date ($pkg)"
+    return
+  fi
+  echo "tools: fetching $pkg from the npm registry" >&2
+  node_work=$(mktemp -d "$TOOLS_BIN/.node24.XXXXXX")
+  trap 'rm -rf "${node_work:-}"' EXIT
+  (cd "$node_work" && npm pack "$pkg" --silent --pack-destination "$node_work" >/dev/null)
+  mkdir -p "$node_work/node/bin"
+  tar -xzf "$node_work"/node-linux-*.tgz -C "$node_work/node" --strip-components=1 package/bin/node package/LICENSE
+  "$node_work/node/bin/node" -e 'process.exit(process.versions.node === process.argv[1] ? 0 : 1)' "$NODE_VERSION" ||
+    { echo "tools: $pkg does not run here" >&2; exit 1; }
+  rm -rf "$dir"
+  mv "$node_work/node" "$dir"
+  echo "$pkg" > "$TOOLS_BIN/.node.version"
+}
+
 need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB and stripe-mock" >&2; exit 1; }; }
-# Usage: install-tools.sh [ferretdb] [stripe-mock]   (no arguments: both)
+# Usage: install-tools.sh [node] [ferretdb] [stripe-mock]   (no arguments: all three)
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(ferretdb stripe-mock)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock)
 for tool in "${wanted[@]}"; do
   case "$tool" in
+    node) install_node ;;
     ferretdb) build ferretdb github.com/FerretDB/FerretDB@v1.24.2 install_ferretdb ;;
     stripe-mock) build stripe-mock github.com/stripe/stripe-mock@v0.197.0 install_module ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;

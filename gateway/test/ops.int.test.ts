@@ -25,6 +25,9 @@ describe('operating the gateway', () => {
     expect(metrics.body).toContain('# TYPE webhooks_received_total counter');
     expect(metrics.body).toContain('# TYPE webhook_processing_seconds histogram');
     expect(metrics.body).toContain('# TYPE webhook_publish_failures_total counter');
+    // The service itself runs on Node 24 or later (prom-client reports process.version).
+    const nodeMajor = Number(/nodejs_version_info\{[^}]*major="(\d+)"/.exec(metrics.body)?.[1]);
+    expect(nodeMajor).toBeGreaterThanOrEqual(24);
   });
 
   it('answers unknown routes and oversized bodies with JSON 4xx codes', async () => {

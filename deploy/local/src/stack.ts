@@ -11,6 +11,14 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 const TELEMETRY = path.join(REPO_ROOT, 'services', 'common', 'dist', 'telemetry', 'register.js');
 
+/**
+ * Node's arguments before a service's entry point (the Dockerfile's ENTRYPOINT has the same):
+ * OpenTelemetry preloaded, and the young generation capped at Node 20's size. Node 24's V8
+ * sizes it from the heap limit (up to 64 MiB per semi-space on this machine, 16 on Node 20),
+ * which costs each service about 100 MiB of RSS for nothing at these allocation rates.
+ */
+export const SERVICE_NODE_ARGS = ['--max-semi-space-size=16', '--require', TELEMETRY] as const;
+
 export const SERVICES = {
   billing: path.join(REPO_ROOT, 'services', 'billing', 'dist', 'main.js'),
   trading: path.join(REPO_ROOT, 'services', 'trading', 'dist', 'main.js'),
@@ -113,7 +121,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
     };
     const startService = async (name: ServiceName) => {
-      const child = spawnChild(name, process.execPath, ['--require', TELEMETRY, SERVICES[name]], {
+      const child = spawnChild(name, process.execPath, [...SERVICE_NODE_ARGS, SERVICES[name]], {
         env: envFor[name],
         sink: opts.sink,
       });

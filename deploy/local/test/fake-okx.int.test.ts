@@ -1,21 +1,5 @@
-import { runInThisContext } from 'node:vm';
-import type * as CcxtModule from 'ccxt';
+import ccxt from 'ccxt';
 import { FakeOkx } from '../src/testing/fake-okx';
-
-// ccxt's CommonJS build require()s @noble/curves, which is ESM-only. Node >= 20.19's own
-// require loads ESM, but Jest's module loader does not (before Node 24.9), and Jest also
-// sandboxes `module.createRequire` and `process.getBuiltinModule`, so `import ccxt from 'ccxt'`
-// fails here. The host context's `process` (outside Jest's vm sandbox) still gives Node's real
-// `module` builtin and with it a plain Node require. The error classes used in toThrow() come
-// from that same ccxt instance, so instanceof checks hold. (Services that import ccxt run as
-// separate processes in the integration tests and are not affected.)
-const hostModule = runInThisContext("process.getBuiltinModule('node:module')") as typeof import('node:module');
-const ccxt = hostModule.createRequire(__filename)('ccxt') as typeof CcxtModule;
-// ccxt merges its constructor config only into values whose prototype is *its* realm's
-// Object.prototype; objects made in Jest's sandbox would replace `options` wholesale (losing
-// timeDifference, so no OK-ACCESS-TIMESTAMP header). Re-create the config in the host realm.
-const hostJson = runInThisContext('JSON') as typeof JSON;
-const inHostRealm = <T>(value: T): T => hostJson.parse(JSON.stringify(value)) as T;
 
 /**
  * The fake is only worth something if the real ccxt client accepts it as OKX: these tests
@@ -28,16 +12,14 @@ const CREDS = { apiKey: 'fake-okx-key', secret: 'fake-okx-secret', passphrase: '
 type Okx = InstanceType<typeof ccxt.okx>;
 
 function client(fake: FakeOkx, extra: Record<string, unknown> = {}): Okx {
-  return new ccxt.okx(
-    inHostRealm({
-      ...fake.ccxtConfig(),
-      // FUTURES and OPTION markets are not used, so spare the two extra instrument calls.
-      options: { fetchMarkets: { types: ['spot', 'swap'] } },
-      // ccxt's client-side throttle only slows the tests down; the fake has no rate limits.
-      enableRateLimit: false,
-      ...extra,
-    }),
-  );
+  return new ccxt.okx({
+    ...fake.ccxtConfig(),
+    // FUTURES and OPTION markets are not used, so spare the two extra instrument calls.
+    options: { fetchMarkets: { types: ['spot', 'swap'] } },
+    // ccxt's client-side throttle only slows the tests down; the fake has no rate limits.
+    enableRateLimit: false,
+    ...extra,
+  });
 }
 
 describe('FakeOkx with the real ccxt okx client', () => {

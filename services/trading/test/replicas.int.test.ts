@@ -1,8 +1,7 @@
-import * as path from 'node:path';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { SignalStatus, TradingService } from '@tbot/common';
-import { freePort, REPO_ROOT, SERVICES, spawnChild, waitFor, canConnect, type Child } from '@tbot/local-stack';
+import { freePort, SERVICE_NODE_ARGS, SERVICES, spawnChild, waitFor, canConnect, type Child } from '@tbot/local-stack';
 import { createProTrader, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // Two trading replicas share one MongoDB: a user's signals must still run one at a time,
@@ -20,7 +19,7 @@ describe('trading replicas', () => {
     second = spawnChild(
       'trading-2',
       process.execPath,
-      [path.join(REPO_ROOT, 'services', 'common', 'dist', 'telemetry', 'register.js'), SERVICES.trading].flatMap((p, i) => (i === 0 ? ['--require', p] : [p])),
+      [...SERVICE_NODE_ARGS, SERVICES.trading],
       {
         env: {
           ...process.env,
