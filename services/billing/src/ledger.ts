@@ -20,6 +20,11 @@ export interface LedgerResult {
   eventKey: string;
   userId?: string;
   detail?: string;
+  /**
+   * DUPLICATE only: another delivery holds the claim and has not finished. Whether the
+   * event will be applied is not known yet, so a redelivery must not be acked on this.
+   */
+  inProgress?: boolean;
 }
 
 export interface LedgerItem {
@@ -93,7 +98,7 @@ export class EventLedger {
     const first = new Map<string, number>();
     items.forEach((item, i) => {
       if (first.has(item.eventKey)) {
-        results[i] = { ok: true, result: { outcome: 'duplicate', eventKey: item.eventKey, detail: 'the same event is being applied by another delivery' } };
+        results[i] = { ok: true, result: { outcome: 'duplicate', eventKey: item.eventKey, detail: 'the same event is being applied by another delivery', inProgress: true } };
       } else first.set(item.eventKey, i);
     });
     const owned = await this.claimAll([...first.entries()].map(([key, i]) => ({ key, item: items[i]! })), now, leaseUntil);
@@ -234,12 +239,13 @@ export class EventLedger {
         }
       }
       const fresh = e ?? (await Ledger.findById(key).lean());
+      const inProgress = fresh?.state === 'processing';
       out.set(key, {
         outcome: 'duplicate',
         eventKey: key,
         userId: fresh?.userId ?? undefined,
-        detail:
-          fresh?.state === 'processing' ? 'the same event is being applied by another delivery' : `already applied (${fresh?.outcome ?? 'unknown'})`,
+        detail: inProgress ? 'the same event is being applied by another delivery' : `already applied (${fresh?.outcome ?? 'unknown'})`,
+        ...(inProgress ? { inProgress } : {}),
       });
     }
     return out;

@@ -23,6 +23,11 @@ describe('what happens to a delivered webhook', () => {
     }
   });
 
+  it('looks again later, without acking, at an event another delivery is still applying', () => {
+    expect(decide({ kind: 'in_progress' }, 1, policy)).toEqual({ action: 'retry', delayMs: 10_000 });
+    expect(decide({ kind: 'in_progress' }, 50, policy)).toEqual({ action: 'retry', delayMs: 10_000 });
+  });
+
   it('dead-letters an unreadable event at once: no retry can fix it', () => {
     expect(decide({ kind: 'invalid' }, 1, policy)).toEqual({ action: 'dead_letter' });
   });

@@ -40,7 +40,10 @@ export function isDuplicateKeyError(err: unknown): boolean {
 
 /** Errors that say the database could not be reached, not that the operation was wrong. */
 export function isUnavailableError(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? '';
-  return /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed)Error$|^PoolClearedError$|^MongoPoolClearedError$/.test(name)
-    || (err as { errorLabels?: string[]; errorLabelSet?: Set<string> })?.errorLabelSet?.has('RetryableWriteError') === true;
+  const e = err as { name?: string; message?: string; errorLabelSet?: Set<string> } | undefined;
+  const name = e?.name ?? '';
+  if (/^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed|PoolCleared)Error$|^PoolClearedError$/.test(name)) return true;
+  if (e?.errorLabelSet instanceof Set && (e.errorLabelSet.has('RetryableWriteError') || e.errorLabelSet.has('ResetPool'))) return true;
+  // A bulk write whose connection dropped reports it only in its message.
+  return /^Mongo/.test(name) && /connection .* closed|ECONNREFUSED|ECONNRESET|EPIPE|server selection|topology (was )?closed/i.test(e?.message ?? '');
 }

@@ -9,7 +9,7 @@ import {
   type Logger,
   type WebhookProvider,
 } from '@tbot/common';
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type Consumer, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { EventLedger, ItemResult, LedgerItem } from '../ledger';
 import { decide, mayWaitForUser, type Attempt, type DeliveryPolicy } from './delivery-policy';
 import type { DeadLetters } from './dead-letters';
@@ -73,14 +73,32 @@ export class WebhookConsumer {
     }
     const consumer = await this.nc.jetstream().consumers.get(WEBHOOK_STREAM, WEBHOOK_CONSUMER);
     this.messages = await consumer.consume({ max_messages: this.opts.batchSize * 2 });
-    this.pump = (async () => {
-      for await (const m of this.messages!) {
-        this.buffer.push(m);
-        this.wake?.();
-      }
-    })().catch((err: unknown) => this.logger.error({ err }, 'webhook consumer stopped'));
+    this.pump = this.pumpForever(consumer);
     this.loop = this.run();
     this.logger.info({ consumer: WEBHOOK_CONSUMER, batch_size: this.opts.batchSize }, 'applying webhooks from JetStream');
+  }
+
+  /**
+   * Moves delivered messages into the buffer. A pull subscription can end under us (NATS
+   * restarted, heartbeats missed while the process was busy): pull again rather than
+   * leave this replica idle while the backlog grows.
+   */
+  private async pumpForever(consumer: Consumer): Promise<void> {
+    while (!this.stopping) {
+      try {
+        this.messages ??= await consumer.consume({ max_messages: this.opts.batchSize * 2 });
+        for await (const m of this.messages) {
+          this.buffer.push(m);
+          this.wake?.();
+        }
+      } catch (err) {
+        this.logger.warn({ err }, 'webhook pull subscription failed');
+      }
+      this.messages = undefined;
+      if (this.stopping) return;
+      this.logger.warn('webhook pull subscription ended; pulling again');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 
   private async run(): Promise<void> {
@@ -181,7 +199,7 @@ export class WebhookConsumer {
   /** Stops taking messages, finishes the batch in progress and hands the rest back. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.messages?.close().catch(() => undefined);
+    await this.messages?.close()?.catch(() => undefined);
     this.wake?.();
     await this.loop;
     await this.pump;
@@ -190,6 +208,7 @@ export class WebhookConsumer {
 }
 
 function attemptOf(r: ItemResult): Attempt {
+  if (r.ok && r.result.inProgress) return { kind: 'in_progress' };
   if (r.ok) return r.deferred ? { kind: 'unmatched' } : { kind: 'done' };
   if (isUnavailableError(r.error)) return { kind: 'unavailable' };
   return { kind: 'failed' };

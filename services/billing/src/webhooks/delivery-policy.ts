@@ -13,6 +13,11 @@ export type Attempt =
   | { kind: 'done' }
   /** Applied nothing because no user matches (yet). */
   | { kind: 'unmatched' }
+  /**
+   * Another delivery of the same event holds its ledger claim (a replica applying it, or
+   * one that died: its lease expires). Not finished, so not acked; not a failure either.
+   */
+  | { kind: 'in_progress' }
   /** The database or NATS could not be reached: the event is fine, the infrastructure is not. */
   | { kind: 'unavailable' }
   | { kind: 'failed' }
@@ -35,6 +40,9 @@ export function unmatchedDelayMs(deliveryCount: number): number {
   return UNMATCHED_DELAYS_MS[Math.min(deliveryCount - 1, UNMATCHED_DELAYS_MS.length - 1)] ?? 300_000;
 }
 
+/** How soon to look again at an event another delivery is applying (a dead replica's lease lasts a minute). */
+export const IN_PROGRESS_DELAY_MS = 10_000;
+
 /** While an event is younger than this it may still find its user by waiting. */
 export const mayWaitForUser = (ageMs: number, policy: DeliveryPolicy) => ageMs < policy.unmatchedRetryMs;
 
@@ -44,6 +52,8 @@ export function decide(attempt: Attempt, deliveryCount: number, policy: Delivery
       return { action: 'ack' };
     case 'unmatched':
       return { action: 'retry', delayMs: unmatchedDelayMs(deliveryCount) };
+    case 'in_progress':
+      return { action: 'retry', delayMs: IN_PROGRESS_DELAY_MS };
     case 'unavailable':
       // An outage is not the event's fault: never dead-letter for it, keep trying.
       return { action: 'retry', delayMs: failureDelayMs(Math.min(deliveryCount, 4)) };
