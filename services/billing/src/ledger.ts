@@ -43,6 +43,19 @@ export interface LedgerItem {
   deferUnmatched?: boolean;
 }
 
+/**
+ * Most statements in one bulk command. FerretDB 1.24 stops answering an `update` with
+ * 100+ statements on SQLite (50+ on PostgreSQL); MongoDB takes any number. Chunks keep
+ * the round trips per batch few without reaching that.
+ */
+const BULK_CHUNK = 32;
+
+function chunks<T>(items: T[], size = BULK_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export type ItemResult =
   | { ok: true; result: LedgerResult; deferred?: boolean }
   | { ok: false; error: unknown };
@@ -164,12 +177,12 @@ export class EventLedger {
 
     try {
       // Events first: once an entry says `done`, its events must already be durable.
-      await this.outbox.store(events);
-      if (parked.length > 0) await this.models.Unmatched.bulkWrite(parked, { ordered: false });
-      if (writes.length > 0) await this.models.Ledger.bulkWrite(writes, { ordered: false });
-      if (found.length > 0) await this.models.Unmatched.deleteMany({ _id: { $in: found } });
+      for (const part of chunks(events)) await this.outbox.store(part);
+      for (const part of chunks(parked)) await this.models.Unmatched.bulkWrite(part, { ordered: false });
+      for (const part of chunks(writes)) await this.models.Ledger.bulkWrite(part, { ordered: false });
+      if (found.length > 0) await Promise.all(found.map((id) => this.models.Unmatched.deleteOne({ _id: id })));
     } catch (err) {
-      await this.models.Ledger.deleteMany({ _id: { $in: mine.map((i) => items[i]!.eventKey) }, state: 'processing' }).catch((e: unknown) =>
+      await Promise.all(mine.map((i) => this.models.Ledger.deleteOne({ _id: items[i]!.eventKey, state: 'processing' }))).catch((e: unknown) =>
         this.logger.error({ err: e }, 'could not release ledger claims'),
       );
       return items.map((_, i) => (mine.includes(i) ? { ok: false, error: err } : results[i]!));
@@ -201,21 +214,24 @@ export class EventLedger {
       receivedAt: now,
       expiresAt: new Date(now.getTime() + this.opts.retentionDays * 86_400_000),
     }));
-    let failed = new Set<string>();
-    try {
-      await Ledger.collection.insertMany(docs as unknown as Parameters<typeof Ledger.collection.insertMany>[0], { ordered: false });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
-      const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-      failed = new Set(list.map((w) => docs[w.index]!._id));
-      if (list.length === 0) failed = new Set(docs.map((d) => d._id)); // unknown which: look all up
+    const failed = new Set<string>();
+    for (const part of chunks(docs)) {
+      try {
+        await Ledger.collection.insertMany(part as unknown as Parameters<typeof Ledger.collection.insertMany>[0], { ordered: false });
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
+        const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+        // Unknown which: look all of them up.
+        for (const d of list.length > 0 ? list.map((w) => part[w.index]!) : part) failed.add(d._id);
+      }
     }
     for (const { key } of wanted) if (!failed.has(key)) out.set(key, true);
     if (failed.size === 0) return out;
 
-    const existing = await Ledger.find({ _id: { $in: [...failed] } }).lean();
-    const byKey = new Map(existing.map((e) => [e._id, e]));
+    // One lookup by _id each: FerretDB turns `_id: {$in}` into a scan of the whole ledger.
+    const existing = await Promise.all([...failed].map((key) => Ledger.findById(key).lean()));
+    const byKey = new Map(existing.filter((e) => e !== null).map((e) => [e._id, e]));
     for (const key of failed) {
       const e = byKey.get(key);
       if (out.has(key)) continue;

@@ -38,6 +38,7 @@ export class WebhookConsumer {
   private messages?: ConsumerMessages;
   private buffer: JsMsg[] = [];
   private wake?: () => void;
+  private drained?: () => void;
   private stopping = false;
   private loop?: Promise<void>;
   private pump?: Promise<void>;
@@ -72,7 +73,7 @@ export class WebhookConsumer {
       await jsm.consumers.add(WEBHOOK_STREAM, config);
     }
     const consumer = await this.nc.jetstream().consumers.get(WEBHOOK_STREAM, WEBHOOK_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: this.opts.batchSize * 2 });
+    this.messages = await consumer.consume({ max_messages: this.opts.batchSize });
     this.pump = this.pumpForever(consumer);
     this.loop = this.run();
     this.logger.info({ consumer: WEBHOOK_CONSUMER, batch_size: this.opts.batchSize }, 'applying webhooks from JetStream');
@@ -86,10 +87,16 @@ export class WebhookConsumer {
   private async pumpForever(consumer: Consumer): Promise<void> {
     while (!this.stopping) {
       try {
-        this.messages ??= await consumer.consume({ max_messages: this.opts.batchSize * 2 });
+        this.messages ??= await consumer.consume({ max_messages: this.opts.batchSize });
         for await (const m of this.messages) {
           this.buffer.push(m);
           this.wake?.();
+          // Backpressure: the subscription pulls more only as this loop asks for it, so
+          // hold while a batch is waiting. Otherwise messages pile up here, outlive the
+          // ack wait and come back as redeliveries of work still queued.
+          while (this.buffer.length >= this.opts.batchSize && !this.stopping) {
+            await new Promise<void>((resolve) => (this.drained = resolve));
+          }
         }
       } catch (err) {
         this.logger.warn({ err }, 'webhook pull subscription failed');
@@ -109,6 +116,8 @@ export class WebhookConsumer {
         continue;
       }
       const batch = this.buffer.splice(0, this.opts.batchSize);
+      this.drained?.();
+      this.drained = undefined;
       const stop = this.metrics.applySeconds.startTimer();
       try {
         await this.applyBatch(batch);
@@ -201,6 +210,7 @@ export class WebhookConsumer {
     this.stopping = true;
     await this.messages?.close()?.catch(() => undefined);
     this.wake?.();
+    this.drained?.();
     await this.loop;
     await this.pump;
     for (const m of this.buffer.splice(0)) m.nak();
