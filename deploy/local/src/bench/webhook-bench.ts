@@ -248,6 +248,37 @@ async function ferretCommands(url: string | undefined): Promise<Map<string, numb
   return out;
 }
 
+/**
+ * Where FerretDB's goroutines wait (from its pprof endpoint), for a stall report: many
+ * goroutines holding query rows or waiting for a pool connection is FerretDB deadlocked
+ * on its own connection pool rather than slow.
+ */
+async function ferretGoroutines(metricsUrl: string | undefined): Promise<string> {
+  if (!metricsUrl) return '';
+  try {
+    const text = await (await fetch(metricsUrl.replace('/debug/metrics', '/debug/pprof/goroutine?debug=1'))).text();
+    const byPlace = new Map<string, number>();
+    for (const block of text.split('\n\n')) {
+      const n = Number(/^(\d+) @/m.exec(block)?.[1] ?? 0);
+      // The innermost frame outside the Go runtime and poller says what it waits for.
+      const frame = block
+        .split('\n')
+        .filter((l) => l.startsWith('#'))
+        .map((l) => l.split(/\s+/)[2] ?? '')
+        .find((f) => f && !/^(runtime|internal\/poll|sync|net\.|bufio|io\.)/.test(f));
+      if (n > 0 && frame) byPlace.set(frame, (byPlace.get(frame) ?? 0) + n);
+    }
+    return [...byPlace]
+      .filter(([, n]) => n >= 3)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([f, n]) => `${n}× ${f}`)
+      .join(', ');
+  } catch {
+    return '';
+  }
+}
+
 /** Commands per event between two snapshots, e.g. "update 1.20, insert 0.05". */
 function perEvent(after: Map<string, number>, before: Map<string, number>, events: number): string {
   return [...after]
@@ -474,10 +505,17 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
       const naiveCommands = perEvent(await ferretCommands(ferretUrl), naiveFerret0, EVENTS);
       const naiveStored = (await countByIds(processed, naiveEvents.ids)).get('found') ?? 0;
 
-      // The project: warm up and let billing drain, then measure accept and apply.
+      // The project: warm up and let billing drain, then measure accept and apply. When
+      // billing stalls, accepting is still measured (JetStream takes the events regardless).
       const warm = makeEvents(`${round}_gw`, WARMUP, users);
       await runLoad(gatewayAgent, `${h.stack.gatewayUrl}/api/payments/stripe/webhook`, warm.bodies);
-      await drained(jsm, await lastSeq(jsm), 600_000);
+      let stalled: string | undefined;
+      try {
+        await drained(jsm, await lastSeq(jsm), 600_000);
+      } catch (err) {
+        if (!(err instanceof Stalled)) throw err;
+        stalled = `in the warm-up: ${err.message}; FerretDB goroutines: ${(await ferretGoroutines(ferretUrl)) || '?'}`;
+      }
       const before = await appliedByOutcome(h.stack.billingMetricsUrl);
       const events = makeEvents(`${round}_g`, EVENTS, users);
       const ferret0 = await ferretCommands(ferretUrl);
@@ -487,12 +525,11 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
       const gatewayLoad = await runLoad(gatewayAgent, `${h.stack.gatewayUrl}/api/payments/stripe/webhook`, events.bodies);
       const acceptCpu = acceptSampler.stop();
       let doneAt = NaN;
-      let stalled: string | undefined;
       try {
-        doneAt = await drained(jsm, await lastSeq(jsm), Math.max(600_000, EVENTS * 200));
+        if (!stalled) doneAt = await drained(jsm, await lastSeq(jsm), Math.max(600_000, EVENTS * 200));
       } catch (err) {
         if (!(err instanceof Stalled)) throw err;
-        stalled = err.message;
+        stalled = `${err.message}; FerretDB goroutines: ${(await ferretGoroutines(ferretUrl)) || '?'}`;
       }
       const gatewayCpu = sampler.stop();
       const projectCommands = perEvent(await ferretCommands(ferretUrl), ferret0, EVENTS);
@@ -526,7 +563,7 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
       );
       return r;
     };
-    try {
+    {
       for (const round of ['empty', 'full'] as const) {
         if (round === 'full') {
           const t0 = performance.now();
@@ -539,10 +576,6 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
         // A stalled billing (or the database under it) does not recover by itself.
         if (r.stalled) return { backend, rounds, fillSeconds, stalled: r.stalled };
       }
-    } catch (err) {
-      if (!(err instanceof Stalled)) throw err;
-      process.stdout.write(`[${backend}] ${err.message}\n`);
-      return { backend, rounds, fillSeconds, stalled: err.message };
     }
     return { backend, rounds, fillSeconds };
   } finally {
@@ -555,11 +588,23 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
     await h.stack.children.get('gateway')?.stop(5000);
     await h.stack.children.get('trading')?.stop(5000);
     await h.stack.children.get('billing')?.stop(5000);
-    if ((await within(15_000, naiveDb.dropDatabase().then(() => conn.dropDatabase()))) === undefined) {
-      process.stdout.write(`could not drop the bench databases (${naiveDbName}, ${conn.name}): the database did not answer\n`);
-    }
+    const dropped = await within(15_000, naiveDb.dropDatabase().then(() => conn.dropDatabase()));
     await within(5000, conn.close());
     await h.stop();
+    if (dropped === undefined && env.FERRETDB_POSTGRESQL_URL) dropSchemas(env.FERRETDB_POSTGRESQL_URL, [naiveDbName, conn.name]);
+  }
+}
+
+/**
+ * FerretDB keeps each database in a PostgreSQL schema: when FerretDB no longer answered,
+ * the bench's schemas are dropped with psql once it has stopped.
+ */
+function dropSchemas(url: string, schemas: string[]): void {
+  const sql = schemas.map((s) => `DROP SCHEMA IF EXISTS "${s.replace(/"/g, '')}" CASCADE;`).join(' ');
+  try {
+    execFileSync('psql', [url, '-qc', sql], { stdio: 'ignore', timeout: 30_000 });
+  } catch {
+    process.stdout.write(`could not drop the bench's PostgreSQL schemas ${schemas.join(', ')}: drop them by hand\n`);
   }
 }
 
@@ -605,7 +650,7 @@ const fmt = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) :
 function rowsFor(r: BackendResult): Row[] {
   const rows: Row[] = [];
   const [empty, full] = r.rounds;
-  if (r.stalled && !empty) rows.push(['billing drained the warm-up', 'no', 'yes', false]);
+  if (!empty) rows.push(['measured', 'nothing', '', false]);
   r.rounds.forEach((round, i) => {
     const label = roundLabel(i);
     const naiveRate = perSecond(round.naive);
@@ -635,7 +680,7 @@ function rowsFor(r: BackendResult): Row[] {
   } else {
     rows.push([`${big}`, 'not measured', `≥ ${TARGETS.fullVsEmpty}×`, false]);
   }
-  const peak = (k: string) => Math.max(...r.rounds.map((round) => round.gatewayCpu.peakRss[k] ?? NaN));
+  const peak = (k: string) => (r.rounds.length ? Math.max(...r.rounds.map((round) => round.gatewayCpu.peakRss[k] ?? NaN)) : NaN);
   rows.push(
     ['gateway peak RSS (MiB)', fmt(peak('gateway')), `≤ ${TARGETS.rssMb}`, peak('gateway') <= TARGETS.rssMb],
     ['billing peak RSS (MiB)', fmt(peak('billing')), `≤ ${TARGETS.rssMb}`, peak('billing') <= TARGETS.rssMb],
@@ -694,7 +739,7 @@ function markdown(results: BackendResult[]): string {
   ];
   for (const r of results) {
     const [empty] = r.rounds;
-    if (!empty) lines.push(`| ${r.backend} | empty | — | — | — | billing stalled in the warm-up | — | — |`);
+    if (!empty) lines.push(`| ${r.backend} | empty | — | — | — | — | — | — |`);
     r.rounds.forEach((round, i) => {
       const naiveRate = perSecond(round.naive);
       const gw = perSecond(round.gateway);
