@@ -216,21 +216,22 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
 
     async getWebhookEvent(req) {
       const key = check(eventKeySchema, req.eventKey, 'event_key');
-      const [entry, dead, parked] = await Promise.all([
+      const [entry, dead, parked, claim] = await Promise.all([
         d.models.Ledger.findById(key).lean(),
         d.models.DeadLetter.findById(key).lean(),
         d.models.Unmatched.findById(key).lean(),
+        d.models.Claim.findById(key).lean(),
       ]);
-      if (dead && !(entry?.state === 'done' && entry.outcome !== 'unmatched')) return deadLetterProto(dead);
+      if (dead && !(entry && entry.outcome !== 'unmatched')) return deadLetterProto(dead);
       if (!entry) {
         if (parked) return unmatchedProto(parked);
-        return create(WebhookEventSchema, { eventKey: key, state: 'unknown' });
+        return create(WebhookEventSchema, { eventKey: key, state: claim ? 'processing' : 'unknown' });
       }
       return create(WebhookEventSchema, {
         eventKey: key,
         provider: entry.provider,
         type: entry.type,
-        state: entry.state === 'done' && entry.outcome === 'unmatched' ? 'unmatched' : entry.state,
+        state: entry.outcome === 'unmatched' ? 'unmatched' : 'done',
         outcome: entry.outcome ? OUTCOMES[entry.outcome as LedgerResult['outcome']] : Outcome.UNSPECIFIED,
         userId: entry.userId ?? '',
         detail: entry.detail ?? '',

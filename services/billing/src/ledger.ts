@@ -131,138 +131,128 @@ export class EventLedger {
     });
 
     const events: OutboxEvent[] = [];
-    const writes: Parameters<Models['Ledger']['bulkWrite']>[0] = [];
+    const entries: Array<Record<string, unknown> & { _id: string }> = [];
+    const replaced: string[] = [];
     const parked: Parameters<Models['Unmatched']['bulkWrite']>[0] = [];
     const found: string[] = [];
+    const released: string[] = [];
     const finishedAt = new Date();
     const expiresAt = new Date(finishedAt.getTime() + this.opts.retentionDays * 86_400_000);
     for (const i of mine) {
       const item = items[i]!;
       const r = effects.get(i)!;
+      released.push(item.eventKey);
       if ('error' in r) {
         results[i] = { ok: false, error: r.error };
-        writes.push({ deleteOne: { filter: { _id: item.eventKey, state: 'processing' } } });
         continue;
       }
       if (r.outcome === 'unmatched' && item.deferUnmatched) {
         results[i] = { ok: true, deferred: true, result: { outcome: 'unmatched', eventKey: item.eventKey, detail: r.detail } };
-        writes.push({ deleteOne: { filter: { _id: item.eventKey, state: 'processing' } } });
         continue;
       }
       events.push(...(r.events ?? []));
+      if (owned.get(item.eventKey) === 'from_unmatched') {
+        // Its earlier UNMATCHED entry gives way to this outcome.
+        replaced.push(item.eventKey);
+        if (r.outcome !== 'unmatched') found.push(item.eventKey);
+      }
       if (r.outcome === 'unmatched') {
         const doc = { provider: item.provider, type: item.type, payload: item.payload, matchKeys: r.matchKeys ?? [], detail: r.detail ?? null, parkedAt: finishedAt };
         parked.push({ updateOne: { filter: { _id: item.eventKey }, update: { $set: doc }, upsert: true } });
-      } else if (owned.get(item.eventKey) === 'from_unmatched') {
-        found.push(item.eventKey);
       }
-      writes.push({
-        updateOne: {
-          filter: { _id: item.eventKey },
-          update: {
-            $set: {
-              state: 'done',
-              leaseUntil: null,
-              outcome: r.outcome,
-              userId: r.userId ?? null,
-              detail: r.detail ?? null,
-              finishedAt,
-              expiresAt,
-            },
-          },
-        },
+      entries.push({
+        _id: item.eventKey,
+        provider: item.provider,
+        type: item.type,
+        state: 'done',
+        outcome: r.outcome,
+        userId: r.userId ?? null,
+        detail: r.detail ?? null,
+        receivedAt: now,
+        finishedAt,
+        expiresAt,
       });
       results[i] = { ok: true, result: { outcome: r.outcome, eventKey: item.eventKey, userId: r.userId, detail: r.detail } };
     }
 
+    const { Ledger, Claim, Unmatched } = this.models;
     try {
-      // Events first: once an entry says `done`, its events must already be durable.
+      // Events first: once the ledger has an entry, its events must already be durable.
       for (const part of chunks(events)) await this.outbox.store(part);
-      for (const part of chunks(parked)) await this.models.Unmatched.bulkWrite(part, { ordered: false });
-      for (const part of chunks(writes)) await this.models.Ledger.bulkWrite(part, { ordered: false });
-      if (found.length > 0) await Promise.all(found.map((id) => this.models.Unmatched.deleteOne({ _id: id })));
+      for (const part of chunks(parked)) await Unmatched.bulkWrite(part, { ordered: false });
+      await Promise.all(replaced.map((id) => Ledger.deleteOne({ _id: id })));
+      // The ledger is only ever inserted into (never updated): on FerretDB an update of a
+      // large collection costs a scan, an insert does not.
+      for (const part of chunks(entries)) {
+        try {
+          await Ledger.collection.insertMany(part as unknown as Parameters<typeof Ledger.collection.insertMany>[0], { ordered: false });
+        } catch (err) {
+          // Recorded already by an attempt that died before releasing its claim: same outcome.
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+      }
+      if (found.length > 0) await Promise.all(found.map((id) => Unmatched.deleteOne({ _id: id })));
     } catch (err) {
-      await Promise.all(mine.map((i) => this.models.Ledger.deleteOne({ _id: items[i]!.eventKey, state: 'processing' }))).catch((e: unknown) =>
-        this.logger.error({ err: e }, 'could not release ledger claims'),
-      );
+      await Claim.deleteMany({ _id: { $in: released } }).catch((e: unknown) => this.logger.error({ err: e }, 'could not release ledger claims'));
       return items.map((_, i) => (mine.includes(i) ? { ok: false, error: err } : results[i]!));
+    }
+    // Claims live in a small collection of their own, for the events in flight only.
+    if (released.length > 0) {
+      await Claim.deleteMany({ _id: { $in: released } }).catch((e: unknown) =>
+        this.logger.warn({ err: e }, 'could not release ledger claims; their leases will expire'),
+      );
     }
     this.outbox.publishSoon(events);
     return results;
   }
 
   /**
-   * Claims every key it can: true for an owned key ('from_unmatched' when it was parked
-   * unmatched), else the DUPLICATE answer. One insert
-   * for the batch; keys that exist are looked up once and taken over when their lease
-   * expired or they are unmatched.
+   * Claims every key it can: true for an owned key ('from_unmatched' when the ledger has
+   * it as unmatched: a replay is a new attempt), else the DUPLICATE answer. The ledger is
+   * read by _id (cheap everywhere); claims are inserted into `webhook_claims`, whose
+   * unique _id lets one delivery at a time apply an event. A claim whose lease expired
+   * (its holder died) is taken over.
    */
   private async claimAll(
     wanted: Array<{ key: string; item: LedgerItem }>,
     now: Date,
     leaseUntil: Date,
   ): Promise<Map<string, true | 'from_unmatched' | LedgerResult>> {
-    const { Ledger } = this.models;
+    const { Ledger, Claim } = this.models;
     const out = new Map<string, true | 'from_unmatched' | LedgerResult>();
     if (wanted.length === 0) return out;
-    const docs = wanted.map(({ key, item }) => ({
-      _id: key,
-      provider: item.provider,
-      type: item.type,
-      state: 'processing',
-      leaseUntil,
-      receivedAt: now,
-      expiresAt: new Date(now.getTime() + this.opts.retentionDays * 86_400_000),
-    }));
-    const failed = new Set<string>();
+    // One lookup by _id each: FerretDB turns `_id: {$in}` into a scan of the whole ledger.
+    const recorded = await Promise.all(wanted.map(({ key }) => Ledger.findById(key, { outcome: 1, userId: 1 }).lean()));
+    const candidates: Array<{ key: string; wasUnmatched: boolean }> = [];
+    wanted.forEach(({ key }, i) => {
+      const e = recorded[i];
+      if (e && e.outcome !== 'unmatched') {
+        out.set(key, { outcome: 'duplicate', eventKey: key, userId: e.userId ?? undefined, detail: `already applied (${e.outcome ?? 'unknown'})` });
+      } else candidates.push({ key, wasUnmatched: Boolean(e) });
+    });
+    const docs = candidates.map(({ key }) => ({ _id: key, leaseUntil, claimedAt: now }));
+    const taken = new Set<string>();
     for (const part of chunks(docs)) {
       try {
-        await Ledger.collection.insertMany(part as unknown as Parameters<typeof Ledger.collection.insertMany>[0], { ordered: false });
+        await Claim.collection.insertMany(part as unknown as Parameters<typeof Claim.collection.insertMany>[0], { ordered: false });
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
         const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
         const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
         // Unknown which: look all of them up.
-        for (const d of list.length > 0 ? list.map((w) => part[w.index]!) : part) failed.add(d._id);
+        for (const d of list.length > 0 ? list.map((w) => part[w.index]!) : part) taken.add(d._id);
       }
     }
-    for (const { key } of wanted) if (!failed.has(key)) out.set(key, true);
-    if (failed.size === 0) return out;
-
-    // One lookup by _id each: FerretDB turns `_id: {$in}` into a scan of the whole ledger.
-    const existing = await Promise.all([...failed].map((key) => Ledger.findById(key).lean()));
-    const byKey = new Map(existing.filter((e) => e !== null).map((e) => [e._id, e]));
-    for (const key of failed) {
-      const e = byKey.get(key);
-      if (out.has(key)) continue;
-      const claimable =
-        !e || (e.state === 'processing' && e.leaseUntil && e.leaseUntil <= now) || (e.state === 'done' && e.outcome === 'unmatched');
-      if (claimable) {
-        const taken = await Ledger.findOneAndUpdate(
-          {
-            _id: key,
-            $or: [
-              { state: 'processing', leaseUntil: { $lte: now } },
-              { state: 'done', outcome: 'unmatched' },
-            ],
-          },
-          { $set: { state: 'processing', leaseUntil } },
-        ).lean();
-        if (taken) {
-          if (taken.state === 'processing') this.logger.warn({ eventKey: key }, 'took over an expired ledger claim');
-          out.set(key, taken.outcome === 'unmatched' ? 'from_unmatched' : true);
-          continue;
-        }
+    for (const { key, wasUnmatched } of candidates) {
+      let mine = !taken.has(key);
+      if (!mine) {
+        // Held by another delivery: ours only if its holder's lease ran out.
+        const takenOver = await Claim.findOneAndUpdate({ _id: key, leaseUntil: { $lte: now } }, { $set: { leaseUntil, claimedAt: now } }).lean();
+        if (takenOver) this.logger.warn({ eventKey: key }, 'took over an expired ledger claim');
+        mine = takenOver !== null;
       }
-      const fresh = e ?? (await Ledger.findById(key).lean());
-      const inProgress = fresh?.state === 'processing';
-      out.set(key, {
-        outcome: 'duplicate',
-        eventKey: key,
-        userId: fresh?.userId ?? undefined,
-        detail: inProgress ? 'the same event is being applied by another delivery' : `already applied (${fresh?.outcome ?? 'unknown'})`,
-        ...(inProgress ? { inProgress } : {}),
-      });
+      if (mine) out.set(key, wasUnmatched ? 'from_unmatched' : true);
+      else out.set(key, { outcome: 'duplicate', eventKey: key, detail: 'the same event is being applied by another delivery', inProgress: true });
     }
     return out;
   }

@@ -42,8 +42,8 @@ const ledgerSchema = new Schema(
     _id: { type: String, required: true }, // "<provider>:<event key>"
     provider: { type: String, required: true },
     type: { type: String, required: true },
-    state: { type: String, required: true, enum: ['processing', 'done'] },
-    leaseUntil: { type: Date, default: null },
+    // Entries are inserted once the event is finished, never updated (see ledger.ts).
+    state: { type: String, required: true, enum: ['done'] },
     outcome: { type: String, default: null },
     userId: { type: String, default: null },
     detail: { type: String, default: null },
@@ -74,6 +74,20 @@ const unmatchedSchema = new Schema(
   { versionKey: false, collection: 'webhook_unmatched' },
 );
 unmatchedSchema.index({ matchKeys: 1 });
+
+/**
+ * Events being applied right now: one delivery at a time holds an event's claim (unique
+ * _id), with a lease a dead holder's successor can take over. Small: a claim is removed
+ * as soon as its event is recorded in the ledger.
+ */
+const claimSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the ledger key
+    leaseUntil: { type: Date, required: true },
+    claimedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'webhook_claims' },
+);
 
 /** An event that failed WEBHOOK_MAX_DELIVER times: kept whole until an operator replays it. */
 const deadLetterSchema = new Schema(
@@ -133,6 +147,7 @@ export type UserDoc = InferSchemaType<typeof userSchema> & { _id: string };
 export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
 export type PaymentDoc = InferSchemaType<typeof paymentSchema> & { _id: string };
 export type DeadLetterDoc = InferSchemaType<typeof deadLetterSchema> & { _id: string };
+export type ClaimDoc = InferSchemaType<typeof claimSchema> & { _id: string };
 export type UnmatchedDoc = InferSchemaType<typeof unmatchedSchema> & { _id: string };
 export type PaystackPendingDoc = InferSchemaType<typeof paystackPendingSchema> & { _id: string };
 
@@ -141,6 +156,7 @@ export interface Models {
   Ledger: Model<LedgerDoc>;
   Payment: Model<PaymentDoc>;
   DeadLetter: Model<DeadLetterDoc>;
+  Claim: Model<ClaimDoc>;
   Unmatched: Model<UnmatchedDoc>;
   PaystackPending: Model<PaystackPendingDoc>;
 }
@@ -151,6 +167,7 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     Ledger: conn.model<LedgerDoc>('WebhookEvent', ledgerSchema),
     Payment: conn.model<PaymentDoc>('Payment', paymentSchema),
     DeadLetter: conn.model<DeadLetterDoc>('DeadLetter', deadLetterSchema),
+    Claim: conn.model<ClaimDoc>('WebhookClaim', claimSchema),
     Unmatched: conn.model<UnmatchedDoc>('UnmatchedEvent', unmatchedSchema),
     PaystackPending: conn.model<PaystackPendingDoc>('PaystackPending', paystackPendingSchema),
   };
@@ -159,6 +176,7 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     models.Ledger.syncIndexes(),
     models.Payment.syncIndexes(),
     models.DeadLetter.syncIndexes(),
+    models.Claim.syncIndexes(),
     models.Unmatched.syncIndexes(),
     models.PaystackPending.syncIndexes(),
   ]);

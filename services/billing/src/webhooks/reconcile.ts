@@ -61,9 +61,9 @@ export class Reconciler {
     let fed = 0;
     const page: Stripe.Event[] = [];
     const flush = async () => {
-      const known = new Set(
-        (await this.models.Ledger.find({ _id: { $in: page.map((e) => stripeEventKey(e.id)) }, state: 'done' }, { _id: 1 }).lean()).map((d) => d._id),
-      );
+      // By _id one at a time: FerretDB scans the whole ledger for `_id: {$in}`.
+      const entries = await Promise.all(page.map((e) => this.models.Ledger.findById(stripeEventKey(e.id), { _id: 1 }).lean()));
+      const known = new Set(entries.filter((d) => d !== null).map((d) => d._id));
       for (const e of page) {
         const key = stripeEventKey(e.id);
         if (known.has(key)) continue;
@@ -96,7 +96,8 @@ export class Reconciler {
     let fed = 0;
     for (const p of due) {
       const key = paystackChargeKey(p._id);
-      if (await this.models.Ledger.exists({ _id: key, state: 'done', outcome: { $ne: 'unmatched' } })) {
+      const entry = await this.models.Ledger.findById(key, { outcome: 1 }).lean();
+      if (entry && entry.outcome !== 'unmatched') {
         await this.models.PaystackPending.deleteOne({ _id: p._id });
         continue;
       }
