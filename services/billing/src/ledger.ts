@@ -56,6 +56,9 @@ function chunks<T>(items: T[], size = BULK_CHUNK): T[][] {
   return out;
 }
 
+/** How a claim went: ours (fresh, or replacing an unmatched entry), ours with a dead holder's finished effect, or someone else's. */
+type Claimed = true | 'from_unmatched' | { resume: EffectResult; fromUnmatched: boolean } | LedgerResult;
+
 export type ItemResult =
   | { ok: true; result: LedgerResult; deferred?: boolean }
   | { ok: false; error: unknown };
@@ -117,18 +120,44 @@ export class EventLedger {
     const owned = await this.claimAll([...first.entries()].map(([key, i]) => ({ key, item: items[i]! })), now, leaseUntil);
     for (const [key, i] of first) {
       const claim = owned.get(key)!;
-      if (typeof claim === 'object') results[i] = { ok: true, result: claim };
+      if (typeof claim === 'object' && !('resume' in claim)) results[i] = { ok: true, result: claim };
     }
 
     const mine = [...first.values()].filter((i) => results[i] === undefined);
     const effects = new Map<number, EffectResult | { error: unknown }>();
+    const fresh: number[] = [];
     await this.runPartitioned(mine.map((i) => ({ i, item: items[i]! })), async ({ i, item }) => {
+      const claim = owned.get(item.eventKey);
+      if (typeof claim === 'object' && 'resume' in claim) {
+        // A delivery that died after the effect: finish its bookkeeping, do not run it again
+        // (newer events may have moved the state on, and a re-run would say STALE and
+        // leave the change unannounced).
+        effects.set(i, claim.resume);
+        return;
+      }
       try {
         effects.set(i, await item.effect());
+        fresh.push(i);
       } catch (error) {
         effects.set(i, { error });
       }
     });
+    // Checkpoint: what each effect did, on its claim, before anything else is written.
+    const done = fresh.flatMap((i) => {
+      const r = effects.get(i)!;
+      return 'error' in r || (r.outcome === 'unmatched' && items[i]!.deferUnmatched) ? [] : [{ key: items[i]!.eventKey, r }];
+    });
+    try {
+      for (const part of chunks(done)) {
+        await this.models.Claim.bulkWrite(
+          part.map(({ key, r }) => ({ updateOne: { filter: { _id: key }, update: { $set: { result: JSON.stringify(r) } } } })),
+          { ordered: false },
+        );
+      }
+    } catch (err) {
+      // Without the checkpoint a redelivery re-runs the effect: still one change, maybe unannounced.
+      this.logger.warn({ err }, 'could not checkpoint webhook effects');
+    }
 
     const events: OutboxEvent[] = [];
     const entries: Array<Record<string, unknown> & { _id: string }> = [];
@@ -151,7 +180,8 @@ export class EventLedger {
         continue;
       }
       events.push(...(r.events ?? []));
-      if (owned.get(item.eventKey) === 'from_unmatched') {
+      const claimed = owned.get(item.eventKey);
+      if (claimed === 'from_unmatched' || (typeof claimed === 'object' && 'resume' in claimed && claimed.fromUnmatched)) {
         // Its earlier UNMATCHED entry gives way to this outcome.
         replaced.push(item.eventKey);
         if (r.outcome !== 'unmatched') found.push(item.eventKey);
@@ -217,9 +247,9 @@ export class EventLedger {
     wanted: Array<{ key: string; item: LedgerItem }>,
     now: Date,
     leaseUntil: Date,
-  ): Promise<Map<string, true | 'from_unmatched' | LedgerResult>> {
+  ): Promise<Map<string, Claimed>> {
     const { Ledger, Claim } = this.models;
-    const out = new Map<string, true | 'from_unmatched' | LedgerResult>();
+    const out = new Map<string, Claimed>();
     if (wanted.length === 0) return out;
     // One lookup by _id each: FerretDB turns `_id: {$in}` into a scan of the whole ledger.
     const recorded = await Promise.all(wanted.map(({ key }) => Ledger.findById(key, { outcome: 1, userId: 1 }).lean()));
@@ -248,7 +278,13 @@ export class EventLedger {
       if (!mine) {
         // Held by another delivery: ours only if its holder's lease ran out.
         const takenOver = await Claim.findOneAndUpdate({ _id: key, leaseUntil: { $lte: now } }, { $set: { leaseUntil, claimedAt: now } }).lean();
-        if (takenOver) this.logger.warn({ eventKey: key }, 'took over an expired ledger claim');
+        if (takenOver) {
+          this.logger.warn({ eventKey: key, resumed: Boolean(takenOver.result) }, 'took over an expired ledger claim');
+          if (takenOver.result) {
+            out.set(key, { resume: JSON.parse(takenOver.result) as EffectResult, fromUnmatched: wasUnmatched });
+            continue;
+          }
+        }
         mine = takenOver !== null;
       }
       if (mine) out.set(key, wasUnmatched ? 'from_unmatched' : true);

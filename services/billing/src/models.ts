@@ -85,6 +85,9 @@ const claimSchema = new Schema(
     _id: { type: String, required: true }, // the ledger key
     leaseUntil: { type: Date, required: true },
     claimedAt: { type: Date, required: true },
+    // What the effect did (JSON of EffectResult, with its events), written right after it
+    // ran: a delivery that takes the claim over finishes from here instead of re-running it.
+    result: { type: String, default: null },
   },
   { versionKey: false, collection: 'webhook_claims' },
 );

@@ -9,6 +9,11 @@ export async function connectMongo(uri: string, logger: Logger): Promise<mongoos
   mongoose.set('strictQuery', true);
   const conn = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: 10_000,
+    // After the database restarts, find it again within seconds, and never wait forever on
+    // a connection it accepted but does not answer on (seen with FerretDB restarts).
+    heartbeatFrequencyMS: 5_000,
+    serverMonitoringMode: 'poll',
+    socketTimeoutMS: 60_000,
     // Indexes are created explicitly at start (syncIndexes), not lazily on first use.
     autoIndex: false,
   });
