@@ -108,11 +108,6 @@ export class Outbox {
     return due.length;
   }
 
-  /** Number of events not yet on NATS (for tests and metrics). */
-  countPending(): Promise<number> {
-    return this.pending.countDocuments();
-  }
-
   start(intervalMs: number, name: string): void {
     this.relay = every(intervalMs, name, this.logger, async () => {
       const n = await this.sweep();
