@@ -8,9 +8,12 @@ import { billingClient, outcomeOf, postPaystack, postStripe, type Answer } from 
 // corpus). They are other people's data: read from the shared corpus at run time, never
 // copied into this repository. Each body is sent byte for byte as the file holds it.
 
+// Other people's data: read from where the workplace keeps it, never copied here. Beside
+// the checkout (../shared/corpus), or the workplace's own copy for a clone made elsewhere.
 const CORPUS_DIR = process.env.WEBHOOK_CORPUS_DIR
   ? path.resolve(process.env.WEBHOOK_CORPUS_DIR)
-  : path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus');
+  : ([path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus'), '/work/shared/corpus'].find((d) => fs.existsSync(d)) ??
+    path.resolve(__dirname, '..', '..', '..', 'shared', 'corpus'));
 
 const FINE = ['applied', 'ignored', 'unmatched', 'stale', 'duplicate'];
 
