@@ -85,22 +85,9 @@ export class EventLedger {
     private readonly opts: { retentionDays: number; leaseMs?: number; concurrency?: number },
   ) {}
 
-  /** One event, applied now (RPCs, the Paystack callback). Throws what the effect throws. */
-  async once(
-    eventKey: string,
-    meta: { provider: string; type: string; payload?: unknown },
-    effect: () => Promise<EffectResult>,
-  ): Promise<LedgerResult> {
-    const [r] = await this.applyBatch([
-      {
-        eventKey,
-        provider: meta.provider,
-        type: meta.type,
-        payload: meta.payload === undefined ? '' : JSON.stringify(meta.payload),
-        partition: eventKey,
-        effect,
-      },
-    ]);
+  /** One event, applied now (the Apply* RPCs, the Paystack callback). Throws what the effect throws. */
+  async applyOne(item: LedgerItem): Promise<LedgerResult> {
+    const [r] = await this.applyBatch([item]);
     if (!r!.ok) throw r!.error;
     return r!.result;
   }

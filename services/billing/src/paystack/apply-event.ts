@@ -40,9 +40,7 @@ export class PaystackEventApplier {
 
   /** Applies one event now (the ApplyPaystackEvent RPC). */
   async apply(payload: Uint8Array): Promise<LedgerResult> {
-    const [r] = await this.ledger.applyBatch([this.item(payload)]);
-    if (!r!.ok) throw r!.error;
-    return r!.result;
+    return this.ledger.applyOne(this.item(payload));
   }
 
   /** The ledger's view of one event; throws INVALID_ARGUMENT when it is not a Paystack event. */
@@ -85,9 +83,15 @@ export class PaystackEventApplier {
         result: { outcome: 'ignored', eventKey: '', userId, detail: `payment status is ${charge.status}` },
       };
     }
-    const result = await this.ledger.once(chargeKey(reference), { provider: 'paystack', type: 'charge.success', payload: data }, () =>
-      this.chargeSucceeded(charge, chargeKey(reference)),
-    );
+    const key = chargeKey(reference);
+    const result = await this.ledger.applyOne({
+      eventKey: key,
+      provider: 'paystack',
+      type: 'charge.success',
+      payload: JSON.stringify({ event: 'charge.success', data }),
+      partition: key,
+      effect: () => this.chargeSucceeded(charge, key),
+    });
     return { paid: check.ok, paymentStatus: charge.status, result };
   }
 

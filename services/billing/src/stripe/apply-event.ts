@@ -42,9 +42,7 @@ export class StripeEventApplier {
 
   /** Applies one event now (the ApplyStripeEvent RPC). */
   async apply(payload: Uint8Array): Promise<LedgerResult> {
-    const [r] = await this.ledger.applyBatch([this.item(payload)]);
-    if (!r!.ok) throw r!.error;
-    return r!.result;
+    return this.ledger.applyOne(this.item(payload));
   }
 
   /** The ledger's view of one event; throws INVALID_ARGUMENT when it is not a Stripe event. */

@@ -73,7 +73,6 @@ export class WebhookConsumer {
       await jsm.consumers.add(WEBHOOK_STREAM, config);
     }
     const consumer = await this.nc.jetstream().consumers.get(WEBHOOK_STREAM, WEBHOOK_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: this.opts.batchSize });
     this.pump = this.pumpForever(consumer);
     this.loop = this.run();
     this.logger.info({ consumer: WEBHOOK_CONSUMER, batch_size: this.opts.batchSize }, 'applying webhooks from JetStream');
@@ -87,7 +86,7 @@ export class WebhookConsumer {
   private async pumpForever(consumer: Consumer): Promise<void> {
     while (!this.stopping) {
       try {
-        this.messages ??= await consumer.consume({ max_messages: this.opts.batchSize });
+        this.messages = await consumer.consume({ max_messages: this.opts.batchSize });
         for await (const m of this.messages) {
           this.buffer.push(m);
           this.wake?.();
