@@ -1,5 +1,6 @@
 import { isDuplicateKeyError, type Logger, type Outbox, type OutboxEvent } from '@tbot/common';
 import type { Models } from './models';
+import type { UnitOfWork } from './user-state';
 
 export type Outcome = 'applied' | 'duplicate' | 'stale' | 'ignored' | 'unmatched';
 
@@ -56,33 +57,52 @@ function chunks<T>(items: T[], size = BULK_CHUNK): T[][] {
   return out;
 }
 
-/** How a claim went: ours (fresh, or replacing an unmatched entry), ours with a dead holder's finished effect, or someone else's. */
-type Claimed = true | 'from_unmatched' | { resume: EffectResult; fromUnmatched: boolean } | LedgerResult;
+/** How a claim went: ours (new, an unmatched entry being tried again, a released or dead holder's), or the answer for a repeat. */
+type Claimed = 'new' | 'from_unmatched' | 'taken_over' | LedgerResult;
 
 export type ItemResult =
   | { ok: true; result: LedgerResult; deferred?: boolean }
   | { ok: false; error: unknown };
 
+/** For a ledger whose effects change nothing through a unit of work. */
+const NO_UNIT: UnitOfWork = { run: (fn) => fn(), commit: async () => undefined, release: async () => undefined };
+
+/** A lease in the past: the claim is free for the next delivery (released, not abandoned). */
+const RELEASED = new Date(0);
+
 /**
- * Exactly one effect per provider event, without multi-document transactions:
- *  1. claim the key by inserting a `processing` entry with a lease (unique _id);
+ * Exactly one effect per provider event, without multi-document transactions and without
+ * reading anything on the way of a new event:
+ *  1. claim the key by inserting into `webhook_claims` (unique _id, a lease). An insert
+ *     that succeeds means the event was never seen: no lookup needed. (FerretDB 1.x
+ *     answers every find, even by _id, by reading the whole collection; an insert checks
+ *     the unique index only. Lookups happen on the rare paths below.)
  *  2. run the effect, which is written to be safe to re-run (state is set, not
  *     incremented; payments are keyed by provider id);
- *  3. store the events it caused in the outbox, then mark the entry `done`.
- * A repeat finds the entry and answers DUPLICATE. If the effect throws, the claim is
- * released so a redelivery runs it again; if the process dies mid-way, the lease expires
- * and the next delivery takes the claim over. An UNMATCHED entry may be claimed again:
- * a replay of it is a new attempt to find its user.
+ *  3. store the events it caused in the outbox, then insert the outcome into the ledger
+ *     (`webhook_events`). Both collections are only ever inserted into on this path.
+ * A claim that exists already (a repeat, a redelivery, a replay) is looked up: an outcome
+ * in the ledger answers DUPLICATE; an UNMATCHED outcome may be tried again (a replay is a
+ * new attempt to find its user); no outcome means another delivery is applying it, unless
+ * its lease has run out (its holder died, or released it after a failure): then the
+ * claim is taken over and the effect runs again. Claims and outcomes expire together
+ * after the retention.
  *
- * Batches share their round trips (one claim insert, one outbox insert, one bulk update
- * for the whole batch), which is what lets billing keep up with the gateway.
+ * Batches share their round trips (one claim insert, one outbox insert, one ledger insert
+ * per chunk), which is what lets billing keep up with the gateway.
  */
 export class EventLedger {
   constructor(
     private readonly models: Models,
     private readonly outbox: Outbox,
     private readonly logger: Logger,
-    private readonly opts: { retentionDays: number; leaseMs?: number; concurrency?: number },
+    private readonly opts: {
+      retentionDays: number;
+      leaseMs?: number;
+      concurrency?: number;
+      /** The unit of work a batch's effects run in: their user changes are written at its commit. */
+      begin?: () => UnitOfWork;
+    },
   ) {}
 
   /** One event, applied now (the Apply* RPCs, the Paystack callback). Throws what the effect throws. */
@@ -92,10 +112,26 @@ export class EventLedger {
     return r!.result;
   }
 
-  async applyBatch(items: LedgerItem[]): Promise<ItemResult[]> {
+  /**
+   * durableInput: the items come from messages that are delivered again until acked (the
+   * webhook stream), so their events may be published before the changes are written
+   * (see Outbox.deliver); otherwise events are stored in the outbox first.
+   */
+  async applyBatch(items: LedgerItem[], opts: { durableInput?: boolean } = {}): Promise<ItemResult[]> {
+    const work = this.opts.begin?.() ?? NO_UNIT;
+    try {
+      return await this.applyWithin(work, items, opts.durableInput ?? false);
+    } finally {
+      await work.release().catch((err: unknown) => this.logger.warn({ err }, 'could not release user locks; their leases will expire'));
+    }
+  }
+
+  private async applyWithin(work: UnitOfWork, items: LedgerItem[], durableInput: boolean): Promise<ItemResult[]> {
+
     const results: ItemResult[] = new Array(items.length);
     const now = new Date();
     const leaseUntil = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
+    const expiresAt = new Date(now.getTime() + this.opts.retentionDays * 86_400_000);
 
     // The same event twice in one batch (a provider resend): the first one decides.
     const first = new Map<string, number>();
@@ -104,71 +140,47 @@ export class EventLedger {
         results[i] = { ok: true, result: { outcome: 'duplicate', eventKey: item.eventKey, detail: 'the same event is being applied by another delivery', inProgress: true } };
       } else first.set(item.eventKey, i);
     });
-    const owned = await this.claimAll([...first.entries()].map(([key, i]) => ({ key, item: items[i]! })), now, leaseUntil);
+    const owned = await this.claimAll([...first.keys()], now, leaseUntil, expiresAt);
     for (const [key, i] of first) {
       const claim = owned.get(key)!;
-      if (typeof claim === 'object' && !('resume' in claim)) results[i] = { ok: true, result: claim };
+      if (typeof claim === 'object') results[i] = { ok: true, result: claim };
     }
 
     const mine = [...first.values()].filter((i) => results[i] === undefined);
     const effects = new Map<number, EffectResult | { error: unknown }>();
-    const fresh: number[] = [];
-    await this.runPartitioned(mine.map((i) => ({ i, item: items[i]! })), async ({ i, item }) => {
-      const claim = owned.get(item.eventKey);
-      if (typeof claim === 'object' && 'resume' in claim) {
-        // A delivery that died after the effect: finish its bookkeeping, do not run it again
-        // (newer events may have moved the state on, and a re-run would say STALE and
-        // leave the change unannounced).
-        effects.set(i, claim.resume);
-        return;
-      }
-      try {
-        effects.set(i, await item.effect());
-        fresh.push(i);
-      } catch (error) {
-        effects.set(i, { error });
-      }
-    });
-    // Checkpoint: what each effect did, on its claim, before anything else is written.
-    const done = fresh.flatMap((i) => {
-      const r = effects.get(i)!;
-      return 'error' in r || (r.outcome === 'unmatched' && items[i]!.deferUnmatched) ? [] : [{ key: items[i]!.eventKey, r }];
-    });
-    try {
-      for (const part of chunks(done)) {
-        await this.models.Claim.bulkWrite(
-          part.map(({ key, r }) => ({ updateOne: { filter: { _id: key }, update: { $set: { result: JSON.stringify(r) } } } })),
-          { ordered: false },
-        );
-      }
-    } catch (err) {
-      // Without the checkpoint a redelivery re-runs the effect: still one change, maybe unannounced.
-      this.logger.warn({ err }, 'could not checkpoint webhook effects');
-    }
+    await work.run(() =>
+      this.runPartitioned(mine.map((i) => ({ i, item: items[i]! })), async ({ i, item }) => {
+        try {
+          effects.set(i, await item.effect());
+        } catch (error) {
+          effects.set(i, { error });
+        }
+      }),
+    );
 
     const events: OutboxEvent[] = [];
     const entries: Array<Record<string, unknown> & { _id: string }> = [];
     const replaced: string[] = [];
     const parked: Parameters<Models['Unmatched']['bulkWrite']>[0] = [];
     const found: string[] = [];
+    // Claims handed back for the next delivery: failed, deferred, or parked unmatched.
     const released: string[] = [];
     const finishedAt = new Date();
-    const expiresAt = new Date(finishedAt.getTime() + this.opts.retentionDays * 86_400_000);
     for (const i of mine) {
       const item = items[i]!;
       const r = effects.get(i)!;
-      released.push(item.eventKey);
       if ('error' in r) {
         results[i] = { ok: false, error: r.error };
+        released.push(item.eventKey);
         continue;
       }
       if (r.outcome === 'unmatched' && item.deferUnmatched) {
         results[i] = { ok: true, deferred: true, result: { outcome: 'unmatched', eventKey: item.eventKey, detail: r.detail } };
+        released.push(item.eventKey);
         continue;
       }
       events.push(...(r.events ?? []));
-      const claimed = owned.get(item.eventKey);
-      if (claimed === 'from_unmatched' || (typeof claimed === 'object' && 'resume' in claimed && claimed.fromUnmatched)) {
+      if (owned.get(item.eventKey) === 'from_unmatched') {
         // Its earlier UNMATCHED entry gives way to this outcome.
         replaced.push(item.eventKey);
         if (r.outcome !== 'unmatched') found.push(item.eventKey);
@@ -176,6 +188,7 @@ export class EventLedger {
       if (r.outcome === 'unmatched') {
         const doc = { provider: item.provider, type: item.type, payload: item.payload, matchKeys: r.matchKeys ?? [], detail: r.detail ?? null, parkedAt: finishedAt };
         parked.push({ updateOne: { filter: { _id: item.eventKey }, update: { $set: doc }, upsert: true } });
+        released.push(item.eventKey);
       }
       entries.push({
         _id: item.eventKey,
@@ -192,91 +205,82 @@ export class EventLedger {
       results[i] = { ok: true, result: { outcome: r.outcome, eventKey: item.eventKey, userId: r.userId, detail: r.detail } };
     }
 
-    const { Ledger, Claim, Unmatched } = this.models;
+    const { Ledger, Unmatched } = this.models;
     try {
-      // Events first: once the ledger has an entry, its events must already be durable.
-      for (const part of chunks(events)) await this.outbox.store(part);
+      // Events first: once the ledger has an outcome, its events must already be durable
+      // (in JetStream, or in the outbox). A crash before the outcome is recorded leaves
+      // the claim to expire; the next delivery re-runs the effect, which announces the
+      // same events again under the same ids.
+      if (durableInput) await this.outbox.deliver(events);
+      else for (const part of chunks(events)) await this.outbox.store(part);
+      await work.commit();
       for (const part of chunks(parked)) await Unmatched.bulkWrite(part, { ordered: false });
       await Promise.all(replaced.map((id) => Ledger.deleteOne({ _id: id })));
-      // The ledger is only ever inserted into (never updated): on FerretDB an update of a
-      // large collection costs a scan, an insert does not.
       for (const part of chunks(entries)) {
         try {
           await Ledger.collection.insertMany(part as unknown as Parameters<typeof Ledger.collection.insertMany>[0], { ordered: false });
         } catch (err) {
-          // Recorded already by an attempt that died before releasing its claim: same outcome.
+          // Recorded already by an attempt that died after writing it: same outcome.
           if (!isDuplicateKeyError(err)) throw err;
         }
       }
       if (found.length > 0) await Promise.all(found.map((id) => Unmatched.deleteOne({ _id: id })));
     } catch (err) {
-      await Claim.deleteMany({ _id: { $in: released } }).catch((e: unknown) => this.logger.error({ err: e }, 'could not release ledger claims'));
+      await this.release(mine.map((i) => items[i]!.eventKey)).catch((e: unknown) => this.logger.error({ err: e }, 'could not release ledger claims'));
       return items.map((_, i) => (mine.includes(i) ? { ok: false, error: err } : results[i]!));
     }
-    // Claims live in a small collection of their own, for the events in flight only.
-    if (released.length > 0) {
-      await Claim.deleteMany({ _id: { $in: released } }).catch((e: unknown) =>
-        this.logger.warn({ err: e }, 'could not release ledger claims; their leases will expire'),
-      );
-    }
-    this.outbox.publishSoon(events);
+    await this.release(released).catch((e: unknown) =>
+      this.logger.warn({ err: e }, 'could not release ledger claims; their leases will expire'),
+    );
+    if (!durableInput) this.outbox.publishSoon(events);
     return results;
   }
 
+  /** Hands claims back: the next delivery takes them over at once instead of waiting for the lease. */
+  private async release(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.models.Claim.updateMany({ _id: { $in: keys } }, { $set: { leaseUntil: RELEASED } });
+  }
+
   /**
-   * Claims every key it can: true for an owned key ('from_unmatched' when the ledger has
-   * it as unmatched: a replay is a new attempt), else the DUPLICATE answer. The ledger is
-   * read by _id (cheap everywhere); claims are inserted into `webhook_claims`, whose
-   * unique _id lets one delivery at a time apply an event. A claim whose lease expired
-   * (its holder died) is taken over.
+   * Claims every key it can by inserting its claim. A key whose claim exists was seen
+   * before: its outcome in the ledger decides (DUPLICATE, or UNMATCHED to try again);
+   * without one, the claim is another delivery's until its lease runs out.
    */
-  private async claimAll(
-    wanted: Array<{ key: string; item: LedgerItem }>,
-    now: Date,
-    leaseUntil: Date,
-  ): Promise<Map<string, Claimed>> {
+  private async claimAll(keys: string[], now: Date, leaseUntil: Date, expiresAt: Date): Promise<Map<string, Claimed>> {
     const { Ledger, Claim } = this.models;
     const out = new Map<string, Claimed>();
-    if (wanted.length === 0) return out;
-    // One lookup by _id each: FerretDB turns `_id: {$in}` into a scan of the whole ledger.
-    const recorded = await Promise.all(wanted.map(({ key }) => Ledger.findById(key, { outcome: 1, userId: 1 }).lean()));
-    const candidates: Array<{ key: string; wasUnmatched: boolean }> = [];
-    wanted.forEach(({ key }, i) => {
-      const e = recorded[i];
-      if (e && e.outcome !== 'unmatched') {
-        out.set(key, { outcome: 'duplicate', eventKey: key, userId: e.userId ?? undefined, detail: `already applied (${e.outcome ?? 'unknown'})` });
-      } else candidates.push({ key, wasUnmatched: Boolean(e) });
-    });
-    const docs = candidates.map(({ key }) => ({ _id: key, leaseUntil, claimedAt: now }));
-    const taken = new Set<string>();
-    for (const part of chunks(docs)) {
-      try {
-        await Claim.collection.insertMany(part as unknown as Parameters<typeof Claim.collection.insertMany>[0], { ordered: false });
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-        const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
-        const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-        // Unknown which: look all of them up.
-        for (const d of list.length > 0 ? list.map((w) => part[w.index]!) : part) taken.add(d._id);
-      }
-    }
-    for (const { key, wasUnmatched } of candidates) {
-      let mine = !taken.has(key);
-      if (!mine) {
-        // Held by another delivery: ours only if its holder's lease ran out.
-        const takenOver = await Claim.findOneAndUpdate({ _id: key, leaseUntil: { $lte: now } }, { $set: { leaseUntil, claimedAt: now } }).lean();
-        if (takenOver) {
-          this.logger.warn({ eventKey: key, resumed: Boolean(takenOver.result) }, 'took over an expired ledger claim');
-          if (takenOver.result) {
-            out.set(key, { resume: JSON.parse(takenOver.result) as EffectResult, fromUnmatched: wasUnmatched });
-            continue;
-          }
+    const seen = new Set<string>();
+    await Promise.all(
+      chunks(keys.map((key) => ({ _id: key, leaseUntil, claimedAt: now, expiresAt }))).map(async (part) => {
+        try {
+          await Claim.collection.insertMany(part as unknown as Parameters<typeof Claim.collection.insertMany>[0], { ordered: false });
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+          const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
+          const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+          // Unknown which: treat all of them as seen (each is looked up below).
+          for (const d of list.length > 0 ? list.map((w) => part[w.index]!) : part) seen.add(d._id);
         }
-        mine = takenOver !== null;
-      }
-      if (mine) out.set(key, wasUnmatched ? 'from_unmatched' : true);
-      else out.set(key, { outcome: 'duplicate', eventKey: key, detail: 'the same event is being applied by another delivery', inProgress: true });
-    }
+      }),
+    );
+    await Promise.all(
+      keys.map(async (key) => {
+        if (!seen.has(key)) return out.set(key, 'new');
+        const entry = await Ledger.findById(key, { outcome: 1, userId: 1 }).lean();
+        if (entry && entry.outcome !== 'unmatched') {
+          return out.set(key, { outcome: 'duplicate', eventKey: key, userId: entry.userId ?? undefined, detail: `already applied (${entry.outcome ?? 'unknown'})` });
+        }
+        const before = await Claim.findOneAndUpdate({ _id: key, leaseUntil: { $lte: now } }, { $set: { leaseUntil, claimedAt: now } }).lean();
+        if (!before) {
+          return out.set(key, { outcome: 'duplicate', eventKey: key, detail: 'the same event is being applied by another delivery', inProgress: true });
+        }
+        if (!entry && before.leaseUntil.getTime() !== RELEASED.getTime()) {
+          this.logger.warn({ eventKey: key, claimedAt: before.claimedAt }, 'took over an expired ledger claim');
+        }
+        return out.set(key, entry ? 'from_unmatched' : 'taken_over');
+      }),
+    );
     return out;
   }
 

@@ -19,7 +19,8 @@ import {
 import { billingService } from './billing-service';
 import { loadBillingConfig } from './config';
 import { EventLedger } from './ledger';
-import { createModels, pruneExpired } from './models';
+import { UserStates } from './user-state';
+import { backfillClaims, createModels, pruneExpired } from './models';
 import { PaystackEventApplier } from './paystack/apply-event';
 import { PaystackClient } from './paystack/client';
 import { PlanCatalog } from './plans';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
 
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createModels(mongo, logger);
+    await backfillClaims(mongo, models, logger);
     const nc = await connectNats(config.NATS_URL, 'billing', logger);
     await ensureStream(nc, BILLING_STREAM, BILLING_SUBJECTS);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
@@ -56,12 +58,13 @@ async function main(): Promise<void> {
     const metrics = createWebhookMetrics(registry);
     const replay = new WebhookReplay(models, nc, nc.jetstream(), logger, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
     // A new user link may identify parked unmatched events: put them back on the stream.
-    const subs = new Subscriptions(models, plans, undefined, (keys) => {
+    const subs = new Subscriptions(models, plans, new UserStates(models, logger), undefined, (keys) => {
       replay.retryParked(keys).catch((err: unknown) => logger.warn({ err }, 'could not re-try unmatched events'));
     });
     const ledger = new EventLedger(models, outbox, logger, {
       retentionDays: config.LEDGER_RETENTION_DAYS,
       concurrency: config.WEBHOOK_APPLY_CONCURRENCY,
+      begin: () => subs.states.begin(),
     });
     const paystack = config.PAYSTACK_SECRET_KEY
       ? new PaystackClient(config.PAYSTACK_SECRET_KEY, config.PAYSTACK_API_BASE, config.PROVIDER_TIMEOUT_MS)
@@ -98,8 +101,9 @@ async function main(): Promise<void> {
     const prune = models.ledgerExpiresByItself
       ? undefined
       : every(3_600_000, 'ledger prune', logger, async () => {
-          const n = await pruneExpired(models.Ledger);
-          if (n > 0) logger.info({ count: n }, 'expired ledger entries pruned');
+          const entries = await pruneExpired(models.Ledger);
+          const claims = await pruneExpired(models.Claim);
+          if (entries + claims > 0) logger.info({ entries, claims }, 'expired ledger entries and claims pruned');
         });
     const backlog = new BacklogGauge(nc, metrics, logger);
     backlog.start(5000);

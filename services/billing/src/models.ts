@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@tbot/common';
+import { isDuplicateKeyError, type Logger } from '@tbot/common';
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
 const subscriptionSchema = new Schema(
@@ -76,20 +76,32 @@ const unmatchedSchema = new Schema(
 unmatchedSchema.index({ matchKeys: 1 });
 
 /**
- * Events being applied right now: one delivery at a time holds an event's claim (unique
- * _id), with a lease a dead holder's successor can take over. Small: a claim is removed
- * as soon as its event is recorded in the ledger.
+ * One claim per provider event ever seen (until it expires with its ledger entry): the
+ * insert that creates it is what tells a new event from a repeat without a lookup. The
+ * lease lets one delivery at a time apply the event; a lease in the past (released after
+ * a failure, or its holder died) lets the next delivery take it over.
  */
 const claimSchema = new Schema(
   {
     _id: { type: String, required: true }, // the ledger key
     leaseUntil: { type: Date, required: true },
     claimedAt: { type: Date, required: true },
-    // What the effect did (JSON of EffectResult, with its events), written right after it
-    // ran: a delivery that takes the claim over finishes from here instead of re-running it.
-    result: { type: String, default: null },
+    expiresAt: { type: Date, default: null },
   },
   { versionKey: false, collection: 'webhook_claims' },
+);
+
+/**
+ * Users whose subscription state a batch is changing: one writer per user at a time
+ * across replicas (see user-state.ts). Small: a lock lives only while its batch runs.
+ */
+const userLockSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the user id
+    holder: { type: String, required: true },
+    until: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'user_locks' },
 );
 
 /** An event that failed WEBHOOK_MAX_DELIVER times: kept whole until an operator replays it. */
@@ -151,6 +163,7 @@ export type LedgerDoc = InferSchemaType<typeof ledgerSchema> & { _id: string };
 export type PaymentDoc = InferSchemaType<typeof paymentSchema> & { _id: string };
 export type DeadLetterDoc = InferSchemaType<typeof deadLetterSchema> & { _id: string };
 export type ClaimDoc = InferSchemaType<typeof claimSchema> & { _id: string };
+export type UserLockDoc = InferSchemaType<typeof userLockSchema> & { _id: string };
 export type UnmatchedDoc = InferSchemaType<typeof unmatchedSchema> & { _id: string };
 export type PaystackPendingDoc = InferSchemaType<typeof paystackPendingSchema> & { _id: string };
 
@@ -161,6 +174,7 @@ export interface Models {
   DeadLetter: Model<DeadLetterDoc>;
   Claim: Model<ClaimDoc>;
   Unmatched: Model<UnmatchedDoc>;
+  UserLock: Model<UserLockDoc>;
   PaystackPending: Model<PaystackPendingDoc>;
 }
 
@@ -172,6 +186,7 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     DeadLetter: conn.model<DeadLetterDoc>('DeadLetter', deadLetterSchema),
     Claim: conn.model<ClaimDoc>('WebhookClaim', claimSchema),
     Unmatched: conn.model<UnmatchedDoc>('UnmatchedEvent', unmatchedSchema),
+    UserLock: conn.model<UserLockDoc>('UserLock', userLockSchema),
     PaystackPending: conn.model<PaystackPendingDoc>('PaystackPending', paystackPendingSchema),
   };
   await Promise.all([
@@ -181,34 +196,68 @@ export async function createModels(conn: Connection, logger: Logger): Promise<Mo
     models.DeadLetter.syncIndexes(),
     models.Claim.syncIndexes(),
     models.Unmatched.syncIndexes(),
+    models.UserLock.syncIndexes(),
     models.PaystackPending.syncIndexes(),
   ]);
-  const ttl = await ensureTtlIndex(models.Ledger, logger);
+  const ttl = (await Promise.all([ensureTtlIndex(models.Ledger, logger), ensureTtlIndex(models.Claim, logger)])).every(Boolean);
   return Object.assign(models, { ledgerExpiresByItself: ttl });
 }
 
 /**
- * MongoDB deletes expired ledger entries itself (TTL index on expiresAt). FerretDB 1.x
- * refuses TTL indexes ("not implemented yet"): there billing prunes them hourly instead
- * (pruneExpired), in pages, by the expiresAt index.
+ * MongoDB deletes expired ledger entries and claims itself (TTL index on expiresAt).
+ * FerretDB 1.x refuses TTL indexes ("not implemented yet"): there billing prunes them
+ * hourly instead (pruneExpired), in pages.
  */
-async function ensureTtlIndex(Ledger: Model<LedgerDoc>, logger: Logger): Promise<boolean> {
+async function ensureTtlIndex(model: Model<LedgerDoc> | Model<ClaimDoc>, logger: Logger): Promise<boolean> {
   try {
-    await Ledger.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
+    await model.collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' });
     return true;
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'the database refuses TTL indexes: billing prunes expired ledger entries itself');
-    await Ledger.collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    logger.warn({ err: (err as Error).message, collection: model.collection.collectionName }, 'the database refuses TTL indexes: billing prunes expired entries itself');
+    await model.collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
     return false;
   }
 }
 
-/** Deletes expired ledger entries, a page at a time (for stores without TTL indexes). */
-export async function pruneExpired(Ledger: Model<LedgerDoc>, now = new Date(), page = 1000): Promise<number> {
+/** Deletes expired documents (ledger entries, claims), a page at a time (for stores without TTL indexes). */
+export async function pruneExpired(model: Model<LedgerDoc> | Model<ClaimDoc>, now = new Date(), page = 1000): Promise<number> {
+  const col = model.collection;
   let total = 0;
   for (;;) {
-    const ids = (await Ledger.find({ expiresAt: { $lt: now } }, { _id: 1 }).limit(page).lean()).map((d) => d._id);
+    const ids = (await col.find({ expiresAt: { $lt: now } }, { projection: { _id: 1 } }).limit(page).toArray()).map((d) => d._id);
     if (ids.length === 0) return total;
-    total += (await Ledger.deleteMany({ _id: { $in: ids } })).deletedCount;
+    total += (await col.deleteMany({ _id: { $in: ids } })).deletedCount;
   }
+}
+
+/**
+ * Claims used to be removed once an event was recorded; now a claim is what tells a new
+ * event from a repeat. Entries recorded before that change get their claim here, once
+ * (a marker in `billing_migrations` says it ran), so a late resend of one is still a
+ * DUPLICATE. Released leases: an UNMATCHED one may be tried again at once.
+ */
+export async function backfillClaims(conn: Connection, models: Models, logger: Logger): Promise<void> {
+  const marks = conn.collection<{ _id: string; at: Date; count: number }>('billing_migrations');
+  const id = 'claims-for-ledger-entries';
+  if (await marks.findOne({ _id: id })) return;
+  let count = 0;
+  let page: ClaimDoc[] = [];
+  const flush = async () => {
+    if (page.length === 0) return;
+    try {
+      await models.Claim.collection.insertMany(page as never[], { ordered: false });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+    count += page.length;
+    page = [];
+  };
+  const cursor = models.Ledger.collection.find({}, { projection: { _id: 1, receivedAt: 1, expiresAt: 1 } }).batchSize(1000);
+  for await (const d of cursor) {
+    page.push({ _id: String(d._id), leaseUntil: new Date(0), claimedAt: d.receivedAt ?? new Date(0), expiresAt: d.expiresAt ?? null });
+    if (page.length >= 32) await flush();
+  }
+  await flush();
+  await marks.updateOne({ _id: id }, { $setOnInsert: { at: new Date(), count } }, { upsert: true });
+  if (count > 0) logger.info({ count }, 'claims written for ledger entries recorded before claims were kept');
 }

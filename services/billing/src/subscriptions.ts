@@ -13,6 +13,7 @@ import { grantedFeatures } from './entitlement';
 import type { EffectResult } from './ledger';
 import type { Models, PaymentDoc, UserDoc } from './models';
 import type { PlanCatalog } from './plans';
+import type { UserStates } from './user-state';
 
 export type SubscriptionFields = Partial<
   Pick<
@@ -69,6 +70,8 @@ export class Subscriptions {
   constructor(
     private readonly models: Models,
     private readonly plans: PlanCatalog,
+    /** Where effects find the users they change, locked and read once per batch. */
+    readonly states: UserStates,
     private readonly now: () => Date = () => new Date(),
     /** Told of every new link (`stripe_customer:…`, …), so parked unmatched events can be re-tried. */
     private readonly onLinked: (matchKeys: string[]) => void = () => undefined,
@@ -82,44 +85,40 @@ export class Subscriptions {
     return found;
   }
 
+  /** The user's subscription as the current batch sees it (undefined: no such user). */
+  async subscriptionOf(userId: string): Promise<UserDoc['subscription'] | undefined> {
+    return this.states.within(async (batch) => (await batch.user(userId)).doc?.subscription);
+  }
+
+  /**
+   * Applies a subscription change unless newer state is stored already (STALE) or the
+   * change is for a subscription that is not the user's current one. Decided against the
+   * batch's copy of the user (see user-state.ts), written when the batch commits.
+   */
   async applyState(change: StateChange): Promise<StateResult> {
-    const { User } = this.models;
-    const set: Record<string, unknown> = {
-      'subscription.stateAt': change.at,
-      'subscription.stateRank': change.rank,
-      'subscription.setBy': change.eventId,
-    };
-    for (const [k, v] of Object.entries(change.fields)) {
-      if (v !== undefined) set[`subscription.${k}`] = v;
-    }
-    const filter: Record<string, unknown> = {
-      _id: change.userId,
-      $or: [
-        { 'subscription.stateAt': null },
-        { 'subscription.stateAt': { $lt: change.at } },
-        { 'subscription.stateAt': change.at, 'subscription.stateRank': { $lte: change.rank } },
-      ],
-    };
-    if (change.onlyIfCurrent !== undefined) {
-      filter['subscription.providerSubscriptionId'] = { $in: [null, change.onlyIfCurrent] };
-    }
-    if (change.onlyIfStatusIn) {
-      filter['subscription.status'] = { $in: change.onlyIfStatusIn };
-    }
-    const before = await User.findOneAndUpdate(filter, { $set: set }, { new: false }).lean();
-    if (!before) {
-      const user = await User.findById(change.userId).lean();
+    return this.states.within(async (batch) => {
+      const held = await batch.user(change.userId);
+      const user = held.doc;
       if (!user) return { result: 'no_user', events: [] };
-      const current = user.subscription.providerSubscriptionId;
+      const s = user.subscription;
+      const at = change.at.getTime();
+      const storedAt = s.stateAt ? new Date(s.stateAt).getTime() : null;
+      const newer = storedAt === null || storedAt < at || (storedAt === at && (s.stateRank ?? 0) <= change.rank);
+      const current = s.providerSubscriptionId;
       const notCurrent =
         (change.onlyIfCurrent !== undefined && current != null && current !== change.onlyIfCurrent) ||
-        (change.onlyIfStatusIn !== undefined && !change.onlyIfStatusIn.includes(user.subscription.status));
-      return { result: notCurrent ? 'not_current' : 'stale', events: [] };
-    }
-    const after: UserDoc = {
-      ...before,
-      subscription: { ...before.subscription, ...definedOnly(change.fields) },
-    };
+        (change.onlyIfStatusIn !== undefined && !change.onlyIfStatusIn.includes(s.status));
+      if (notCurrent) return { result: 'not_current', events: [] };
+      if (!newer) return { result: 'stale', events: [] };
+      const set: Record<string, unknown> = { stateAt: change.at, stateRank: change.rank, setBy: change.eventId, ...definedOnly(change.fields) };
+      const before: UserDoc = { ...user, subscription: { ...s } };
+      user.subscription = { ...s, ...set } as UserDoc['subscription'];
+      for (const [k, v] of Object.entries(set)) held.changes[`subscription.${k}`] = v;
+      return this.announce(change, before, user);
+    });
+  }
+
+  private announce(change: StateChange, before: UserDoc, after: UserDoc): StateResult {
     const now = this.now();
     const features = (state: UserDoc['subscription']) =>
       grantedFeatures(state, (plan) => this.plans.featuresOf(plan), now);
@@ -159,11 +158,17 @@ export class Subscriptions {
 
   /** Remembers the provider subscription of a user who has none yet (no state change). */
   async linkSubscription(userId: string, provider: string, subscriptionId: string): Promise<void> {
-    const r = await this.models.User.updateOne(
-      { _id: userId, 'subscription.providerSubscriptionId': null },
-      { $set: { 'subscription.providerSubscriptionId': subscriptionId, 'subscription.provider': provider } },
-    );
-    if (r.modifiedCount > 0) this.onLinked([`${provider}_subscription:${subscriptionId}`]);
+    const linked = await this.states.within(async (batch) => {
+      const held = await batch.user(userId);
+      const s = held.doc?.subscription;
+      if (!s || s.providerSubscriptionId != null) return false;
+      s.providerSubscriptionId = subscriptionId;
+      s.provider = provider;
+      held.changes['subscription.providerSubscriptionId'] = subscriptionId;
+      held.changes['subscription.provider'] = provider;
+      return true;
+    });
+    if (linked) this.onLinked([`${provider}_subscription:${subscriptionId}`]);
   }
 
   /** Links provider customer ids to a user; never overwrites a different existing link. */

@@ -74,6 +74,25 @@ export class Outbox {
     this.inFlight.add(p);
   }
 
+  /**
+   * Publishes now, in order, and stores for the relay what could not be published. For
+   * changes whose cause is redelivered until it is acked (a JetStream message acked
+   * after this): announcing before the change is written is then safe, because a crash
+   * before the write means the cause comes back, the change is made and the same
+   * events (same ids: JetStream drops the repeats) are announced again. Throws only
+   * when an event could be neither published nor stored.
+   */
+  async deliver(events: OutboxEvent[]): Promise<void> {
+    const traced = events.map((e) => ({ ...e, trace: e.trace ?? currentTrace() }));
+    // All at once: each publish is written to the connection as it is called, so
+    // JetStream stores them in this order; only the PubAcks are awaited together.
+    const acks = await Promise.allSettled(traced.map((e) => this.publishOne(e)));
+    const failed = traced.filter((_, i) => acks[i]!.status === 'rejected');
+    if (failed.length === 0) return;
+    this.logger.warn({ err: (acks.find((a) => a.status === 'rejected') as PromiseRejectedResult).reason, count: failed.length }, 'event publish failed; stored for the outbox relay');
+    await this.store(failed);
+  }
+
   /** store + publishSoon, for a change that is already durable. */
   async emit(events: OutboxEvent[]): Promise<void> {
     const traced = events.map((e) => ({ ...e, trace: e.trace ?? currentTrace() }));
@@ -86,13 +105,17 @@ export class Outbox {
     try {
       // In order: a subscriber sees a user's events as they happened.
       for (const e of events) {
-        const ctx = e.trace ? propagation.extract(context.active(), e.trace) : context.active();
-        await context.with(ctx, () => publishEvent(this.js, e.subject, Buffer.from(e.data), e.msgId));
+        await this.publishOne(e);
         done.push(e.msgId);
       }
     } finally {
       if (done.length > 0) await this.pending.deleteMany({ _id: { $in: done } });
     }
+  }
+
+  private async publishOne(e: OutboxEvent): Promise<void> {
+    const ctx = e.trace ? propagation.extract(context.active(), e.trace) : context.active();
+    await context.with(ctx, () => publishEvent(this.js, e.subject, Buffer.from(e.data), e.msgId));
   }
 
   /** olderThanMs leaves the fast path time to finish before the relay publishes too. */

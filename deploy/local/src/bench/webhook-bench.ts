@@ -478,6 +478,7 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
     });
 
     const ledger = conn.collection('webhook_events');
+    const claims = conn.collection('webhook_claims');
     const processed = naiveDb.collection('processed_events');
     const ferretUrl = ferretDebugUrl(h.stack.children.get('ferretdb')?.proc.pid, Number(new URL(h.stack.mongoUri).port));
     const pids = {
@@ -567,7 +568,7 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
       for (const round of ['empty', 'full'] as const) {
         if (round === 'full') {
           const t0 = performance.now();
-          await fill(ledger, processed, users);
+          await fill(ledger, claims, processed, users);
           fillSeconds = (performance.now() - t0) / 1000;
           process.stdout.write(`pre-filled ${LEDGER_FILL} ledger entries (and as many naive idempotency keys) in ${fillSeconds.toFixed(0)} s\n`);
         }
@@ -608,12 +609,13 @@ function dropSchemas(url: string, schemas: string[]): void {
   }
 }
 
-/** The ledger (and the naive handler's idempotency keys) pre-filled, shaped like real entries. */
-async function fill(ledger: mongoose.mongo.Collection, processed: mongoose.mongo.Collection, users: string[]): Promise<void> {
+/** The ledger and its claims (and the naive handler's idempotency keys) pre-filled, shaped like real entries. */
+async function fill(ledger: mongoose.mongo.Collection, claims: mongoose.mongo.Collection, processed: mongoose.mongo.Collection, users: string[]): Promise<void> {
   const day = 86_400_000;
   for (let i = 0; i < LEDGER_FILL; i += FILL_CHUNK) {
     const now = Date.now();
     const entries = [];
+    const claimed = [];
     const keys = [];
     for (let j = i; j < Math.min(LEDGER_FILL, i + FILL_CHUNK); j++) {
       const at = new Date(now - (LEDGER_FILL - j) * 1000);
@@ -622,7 +624,6 @@ async function fill(ledger: mongoose.mongo.Collection, processed: mongoose.mongo
         provider: 'stripe',
         type: 'customer.subscription.updated',
         state: 'done',
-        leaseUntil: null,
         outcome: 'applied',
         userId: users[j % users.length],
         detail: null,
@@ -630,9 +631,11 @@ async function fill(ledger: mongoose.mongo.Collection, processed: mongoose.mongo
         finishedAt: at,
         expiresAt: new Date(at.getTime() + 35 * day),
       });
+      claimed.push({ _id: `stripe:evt_fill_${j}`, leaseUntil: at, claimedAt: at, expiresAt: new Date(at.getTime() + 35 * day) });
       keys.push({ _id: `evt_fill_${j}`, type: 'customer.subscription.updated', at });
     }
     await ledger.insertMany(entries as never[], { ordered: false });
+    await claims.insertMany(claimed as never[], { ordered: false });
     await processed.insertMany(keys as never[], { ordered: false });
   }
 }

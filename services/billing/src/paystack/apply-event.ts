@@ -133,8 +133,7 @@ export class PaystackEventApplier {
     // The period this payment buys is fixed when it is first recorded, so a replay (or
     // the callback and the webhook both arriving) extends nothing twice. A renewal paid
     // before the current period ends extends from that end.
-    const user = await this.models.User.findById(userId, { subscription: 1 }).lean();
-    const s = user?.subscription;
+    const s = await this.subs.subscriptionOf(userId);
     const extendsCurrent =
       s?.provider === 'paystack' && s.plan === plan.id && s.currentPeriodEnd && s.currentPeriodEnd > paidAt;
     const periodStart = extendsCurrent ? s.currentPeriodEnd! : paidAt;
@@ -223,7 +222,7 @@ export class PaystackEventApplier {
     if (!failed && !inv.paid) {
       return { outcome: 'ignored', userId, detail: `invoice ${inv.invoiceCode} is ${inv.status ?? 'pending'}` };
     }
-    const user = await this.models.User.findById(userId, { subscription: 1 }).lean();
+    const sub = await this.subs.subscriptionOf(userId);
     const { event: paymentEvent } = await this.subs.recordPayment({
       userId,
       provider: 'paystack',
@@ -232,7 +231,7 @@ export class PaystackEventApplier {
       amount: inv.amount,
       currency: inv.currency,
       status: failed ? 'failed' : 'success',
-      plan: user?.subscription.plan ?? null,
+      plan: sub?.plan ?? null,
       providerSubscriptionId: inv.subscriptionCode ?? null,
       paidAt: failed ? null : (inv.paidAt ?? null),
       periodStart: null,
@@ -241,7 +240,7 @@ export class PaystackEventApplier {
     const events: OutboxEvent[] = paymentEvent ? [paymentEvent] : [];
     if (inv.subscriptionCode) {
       const end = inv.nextPaymentDate ?? inv.periodEnd;
-      const current = user?.subscription.currentPeriodEnd;
+      const current = sub?.currentPeriodEnd;
       const state = await this.subs.applyState({
         userId,
         at: inv.at ?? this.now(),
@@ -253,7 +252,7 @@ export class PaystackEventApplier {
         fields: failed
           ? { status: 'past_due' }
           : {
-              status: user?.subscription.status === 'non_renewing' ? 'non_renewing' : 'active',
+              status: sub?.status === 'non_renewing' ? 'non_renewing' : 'active',
               // A paid invoice only ever moves the end forward.
               ...(end && (!current || end > current) ? { currentPeriodEnd: end } : {}),
             },

@@ -136,7 +136,7 @@ export class StripeEventApplier {
     if (!userId) return unmatched(inv);
     await this.subs.linkCustomer(userId, { stripeCustomerId: inv.customerId });
     const paid = event.type === 'invoice.paid';
-    const current = await this.models.User.findById(userId, { subscription: 1 }).lean();
+    const current = await this.subs.subscriptionOf(userId);
     const { event: paymentEvent } = await this.subs.recordPayment({
       userId,
       provider: 'stripe',
@@ -145,8 +145,8 @@ export class StripeEventApplier {
       amount: inv.amount,
       currency: inv.currency,
       status: paid ? 'paid' : 'failed',
-      plan: inv.subscriptionId && current?.subscription.providerSubscriptionId === inv.subscriptionId
-        ? current.subscription.plan
+      plan: inv.subscriptionId && current?.providerSubscriptionId === inv.subscriptionId
+        ? current.plan
         : null,
       providerSubscriptionId: inv.subscriptionId ?? null,
       paidAt: paid ? (inv.paidAt ?? new Date(event.created * 1000)) : null,

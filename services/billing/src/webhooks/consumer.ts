@@ -11,6 +11,7 @@ import {
 } from '@tbot/common';
 import { AckPolicy, DeliverPolicy, nanos, type Consumer, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { EventLedger, ItemResult, LedgerItem } from '../ledger';
+import { UserBusyError } from '../user-state';
 import { decide, mayWaitForUser, type Attempt, type DeliveryPolicy } from './delivery-policy';
 import type { DeadLetters } from './dead-letters';
 import type { WebhookMetrics } from './metrics';
@@ -160,7 +161,7 @@ export class WebhookConsumer {
       work.push({ m, provider: provider!, item: { ...item, effect: traced } });
     }
     if (work.length === 0) return;
-    const results = await this.ledger.applyBatch(work.map((w) => w.item));
+    const results = await this.ledger.applyBatch(work.map((w) => w.item), { durableInput: true });
     await Promise.all(
       work.map(({ m, provider, item }, i) => {
         const r = results[i]!;
@@ -218,6 +219,7 @@ export class WebhookConsumer {
 
 function attemptOf(r: ItemResult): Attempt {
   if (r.ok && r.result.inProgress) return { kind: 'in_progress' };
+  if (!r.ok && r.error instanceof UserBusyError) return { kind: 'in_progress' };
   if (r.ok) return r.deferred ? { kind: 'unmatched' } : { kind: 'done' };
   if (isUnavailableError(r.error)) return { kind: 'unavailable' };
   return { kind: 'failed' };
