@@ -1,28 +1,49 @@
 import type { Logger } from '@tbot/common';
 import type { NatsConnection } from 'nats';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import proxyaddr from 'proxy-addr';
 import type { RpcClients } from './rpc-clients';
 import { trustProxySetting, type GatewayConfig } from './config';
 import { sendError } from './http-errors';
 import type { Metrics } from './metrics';
 import { rateLimit, RateLimiter } from './rate-limit';
 import { opsRoutes } from './routes/ops';
-import { paystackRoutes } from './routes/paystack';
-import { stripeRoutes } from './routes/stripe';
+import { paystackRoutes, paystackWebhook } from './routes/paystack';
+import { stripeRoutes, stripeWebhook } from './routes/stripe';
 import { tradingViewRoutes } from './routes/tradingview';
-import type { Ingest } from './routes/webhook';
+import type { Ingest, WebhookRoute } from './routes/webhook';
 
-export function createApp(config: GatewayConfig, clients: RpcClients, ingest: Ingest, nc: NatsConnection, metrics: Metrics, logger: Logger) {
+/**
+ * The gateway's request listener: provider webhooks on node:http directly (the hot path,
+ * see routes/webhook.ts), everything else through Express.
+ */
+export function createApp(
+  config: GatewayConfig,
+  clients: RpcClients,
+  ingest: Ingest,
+  nc: NatsConnection,
+  metrics: Metrics,
+  logger: Logger,
+): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
 
-  app.use(opsRoutes(clients, nc, metrics, logger));
-
   const perIp = new RateLimiter(config.IP_RATE_LIMIT_PER_MINUTE);
+  // The same client address as Express's req.ip: its compiled trust function, and the
+  // module Express itself uses.
+  const trusted = app.get('trust proxy fn') as (addr: string, i: number) => boolean;
+  const limits = { maxBytes: config.WEBHOOK_MAX_BYTES, perIp, clientIp: (req: IncomingMessage) => proxyaddr(req, trusted) };
+  const webhooks = new Map<string, WebhookRoute>([
+    ['/api/payments/stripe/webhook', stripeWebhook(config, ingest, metrics, logger, limits)],
+    ['/api/payments/paystack/webhook', paystackWebhook(config, ingest, metrics, logger, limits)],
+  ]);
+
+  app.use(opsRoutes(clients, nc, metrics, logger));
   app.use('/api', rateLimit(perIp, (req) => req.ip));
-  app.use('/api/payments/stripe', stripeRoutes(config, clients, ingest, metrics, logger));
-  app.use('/api/payments/paystack', paystackRoutes(config, clients, ingest, metrics, logger));
+  app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger));
+  app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger));
   app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
@@ -34,5 +55,15 @@ export function createApp(config: GatewayConfig, clients: RpcClients, ingest: In
     logger.error({ err, path: req.path }, 'unhandled error');
     return sendError(res, 500, 'internal_error', 'internal error');
   });
-  return app;
+  return (req, res) => {
+    const route = req.method === 'POST' ? webhooks.get(routeKey(req.url)) : undefined;
+    if (route) route(req, res);
+    else app(req, res);
+  };
+}
+
+/** The path as Express would match it: case-insensitive, one trailing slash allowed, no query. */
+function routeKey(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0]!.toLowerCase();
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }

@@ -1,9 +1,17 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
-/** Every error answer has the same shape: `{"error":"<machine-readable code>","message":"…"}`. */
-export function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: code, message });
+/**
+ * Every error answer has the same shape: `{"error":"<machine-readable code>","message":"…"}`.
+ * Written with node:http's own API so Express routes and the webhook routes (served
+ * without Express) answer alike.
+ */
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  const text = JSON.stringify({ error: code, message });
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** Seconds a webhook sender should wait before retrying when we could not take its event. */
@@ -13,7 +21,7 @@ const RETRY_AFTER_SECONDS = '30';
  * Maps an internal RPC failure to an HTTP answer. Caller mistakes become 4xx; our own
  * unavailability becomes 503/504 so webhook senders retry later.
  */
-export function sendRpcError(res: Response, err: unknown): void {
+export function sendRpcError(res: ServerResponse, err: unknown): void {
   const ce = ConnectError.from(err);
   switch (ce.code) {
     case Code.InvalidArgument:
@@ -32,10 +40,10 @@ export function sendRpcError(res: Response, err: unknown): void {
     case Code.ResourceExhausted:
       return sendError(res, 429, 'rate_limited', ce.rawMessage);
     case Code.DeadlineExceeded:
-      res.set('Retry-After', RETRY_AFTER_SECONDS);
+      res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
       return sendError(res, 504, 'upstream_timeout', 'an internal service did not answer in time');
     default:
-      res.set('Retry-After', RETRY_AFTER_SECONDS);
+      res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
       return sendError(res, 503, 'upstream_unavailable', 'an internal service is unavailable; retry later');
   }
 }

@@ -1,5 +1,5 @@
 import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown } from '@tbot/common';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createApp } from './app';
 import { createRpcClients } from './rpc-clients';
 import { loadGatewayConfig } from './config';
@@ -18,9 +18,10 @@ async function main(): Promise<void> {
     const nc = await connectNats(config.NATS_URL, 'gateway', logger);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const ingest = { js: nc.jetstream(), publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS };
-    const app = createApp(config, clients, ingest, nc, createMetrics(), logger);
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.PORT, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const server = createServer(createApp(config, clients, ingest, nc, createMetrics(), logger));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, () => resolve());
     });
     // Providers keep connections open; shorter than a load balancer's idle timeout is wrong.
     server.keepAliveTimeout = 65_000;

@@ -1,4 +1,6 @@
+import { gzipSync } from 'node:zlib';
 import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { signStripePayload } from '../src/webhook-signatures/stripe';
 import { billingClient, outcomeOf, postStripe, request } from './support/clients';
 import { event, nextId, subscriptionNew } from './support/stripe-events';
 
@@ -34,6 +36,36 @@ describe('operating the gateway', () => {
     expect(await request(`${gw}/api/nope`)).toMatchObject({ status: 404, body: { error: 'not_found' } });
     const big = await postStripe(gw, undefined, { raw: JSON.stringify({ pad: 'x'.repeat(10_000) }) });
     expect(big).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+  });
+
+  it('reads webhook bodies as Express would, and refuses what it cannot check with a 4xx', async () => {
+    const url = `${gw}/api/payments/stripe/webhook`;
+    const e = event('customer.subscription.created', subscriptionNew({ userId: 'u_framing' }));
+    const raw = JSON.stringify(e);
+    const headers = { 'content-type': 'application/json', 'stripe-signature': signStripePayload(raw, TEST_SECRETS.stripeWebhookSecrets[0]!) };
+    // A compressed body: its signature cannot be checked as sent.
+    const gz = await fetch(url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipSync(raw) });
+    expect({ status: gz.status, body: await gz.json() }).toMatchObject({ status: 415, body: { error: 'unsupported_encoding' } });
+    // Too large without a Content-Length (chunked): refused once the limit is passed.
+    const chunked = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: new ReadableStream({
+        start(c) {
+          for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode('x'.repeat(1000)));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect({ status: chunked.status, body: await chunked.json() }).toMatchObject({ status: 413, body: { error: 'payload_too_large' } });
+    // The same route with a trailing slash or in capitals, as Express matched it.
+    for (const path of ['/api/payments/stripe/webhook/', '/API/Payments/Stripe/Webhook']) {
+      const res = await fetch(`${gw}${path}`, { method: 'POST', headers, body: raw });
+      expect({ status: res.status, body: await res.json() }).toMatchObject({ status: 200, body: { status: 'accepted', event_id: `stripe:${e.id}` } });
+    }
+    // Other methods are not webhooks.
+    expect(await request(url)).toMatchObject({ status: 404, body: { error: 'not_found' } });
   });
 
   it('accepts webhooks while billing is down and applies them once billing is back', async () => {

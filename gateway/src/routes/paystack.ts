@@ -8,7 +8,7 @@ import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import { verifyPaystackSignature } from '../webhook-signatures/paystack';
-import { webhookHandler, type Ingest } from './webhook';
+import { headerValue, webhookRoute, type Ingest, type IntakeLimits, type WebhookRoute } from './webhook';
 
 const paystackEventShape = z.object({
   event: z.string().min(1).max(100),
@@ -18,30 +18,32 @@ const paystackEventShape = z.object({
 
 const referenceSchema = z.string().regex(/^[\w.=-]{1,100}$/);
 
-export function paystackRoutes(config: GatewayConfig, clients: RpcClients, ingest: Ingest, metrics: Metrics, logger: Logger): Router {
+/** POST /api/payments/paystack/webhook (served without Express, see webhook.ts). */
+export function paystackWebhook(config: GatewayConfig, ingest: Ingest, metrics: Metrics, logger: Logger, limits: IntakeLimits): WebhookRoute {
+  const secret = config.PAYSTACK_SECRET_KEY;
+  return webhookRoute(
+    '/api/payments/paystack/webhook',
+    {
+      provider: 'paystack',
+      knownTypes: PAYSTACK_EVENT_TYPES,
+      unconfigured: () => (secret ? undefined : 'PAYSTACK_SECRET_KEY is not set'),
+      verify: (headers, raw) => verifyPaystackSignature(raw, headerValue(headers['x-paystack-signature']), secret!),
+      identify: (body, raw) => {
+        const parsed = paystackEventShape.safeParse(body);
+        return parsed.success ? { type: parsed.data.event, eventKey: paystackEventKey(parsed.data, raw) } : undefined;
+      },
+    },
+    ingest,
+    metrics,
+    logger,
+    limits,
+  );
+}
+
+export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
   const router = Router();
   const secret = config.PAYSTACK_SECRET_KEY;
   const notConfigured = (res: Response) => sendError(res, 503, 'not_configured', 'PAYSTACK_SECRET_KEY is not set');
-
-  router.post(
-    '/webhook',
-    express.raw({ type: () => true, limit: config.WEBHOOK_MAX_BYTES }),
-    (req, res, next) => (secret ? next() : notConfigured(res)),
-    webhookHandler(
-      {
-        provider: 'paystack',
-        knownTypes: PAYSTACK_EVENT_TYPES,
-        verify: (req, raw) => verifyPaystackSignature(raw, req.get('x-paystack-signature'), secret!),
-        identify: (body, raw) => {
-          const parsed = paystackEventShape.safeParse(body);
-          return parsed.success ? { type: parsed.data.event, eventKey: paystackEventKey(parsed.data, raw) } : undefined;
-        },
-      },
-      ingest,
-      metrics,
-      logger,
-    ),
-  );
 
   const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(

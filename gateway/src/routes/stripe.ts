@@ -8,7 +8,7 @@ import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import { verifyStripeSignature } from '../webhook-signatures/stripe';
-import { webhookHandler, type Ingest } from './webhook';
+import { headerValue, webhookRoute, type Ingest, type IntakeLimits, type WebhookRoute } from './webhook';
 
 const stripeEventShape = z.object({
   id: z.string().regex(/^evt_\w+$/),
@@ -23,33 +23,31 @@ const checkoutBody = z.object({
   cancel_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 
-export function stripeRoutes(config: GatewayConfig, clients: RpcClients, ingest: Ingest, metrics: Metrics, logger: Logger): Router {
-  const router = Router();
+/** POST /api/payments/stripe/webhook (served without Express, see webhook.ts). */
+export function stripeWebhook(config: GatewayConfig, ingest: Ingest, metrics: Metrics, logger: Logger, limits: IntakeLimits): WebhookRoute {
   const secrets = config.STRIPE_WEBHOOK_SECRET ?? [];
-
-  router.post(
-    '/webhook',
-    express.raw({ type: () => true, limit: config.WEBHOOK_MAX_BYTES }),
-    (req, res, next) => {
-      if (secrets.length === 0) return sendError(res, 503, 'not_configured', 'STRIPE_WEBHOOK_SECRET is not set');
-      return next();
-    },
-    webhookHandler(
-      {
-        provider: 'stripe',
-        knownTypes: STRIPE_EVENT_TYPES,
-        verify: (req, raw) =>
-          verifyStripeSignature(raw, req.get('stripe-signature'), secrets, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
-        identify: (body) => {
-          const parsed = stripeEventShape.safeParse(body);
-          return parsed.success ? { type: parsed.data.type, eventKey: stripeEventKey(parsed.data.id) } : undefined;
-        },
+  return webhookRoute(
+    '/api/payments/stripe/webhook',
+    {
+      provider: 'stripe',
+      knownTypes: STRIPE_EVENT_TYPES,
+      unconfigured: () => (secrets.length === 0 ? 'STRIPE_WEBHOOK_SECRET is not set' : undefined),
+      verify: (headers, raw) =>
+        verifyStripeSignature(raw, headerValue(headers['stripe-signature']), secrets, config.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
+      identify: (body) => {
+        const parsed = stripeEventShape.safeParse(body);
+        return parsed.success ? { type: parsed.data.type, eventKey: stripeEventKey(parsed.data.id) } : undefined;
       },
-      ingest,
-      metrics,
-      logger,
-    ),
+    },
+    ingest,
+    metrics,
+    logger,
+    limits,
   );
+}
+
+export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+  const router = Router();
 
   const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(

@@ -1,15 +1,18 @@
-import { publishWebhook, type Logger, type WebhookProvider } from '@tbot/common';
-import type { Request, Response } from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { publishWebhook, setHttpRoute, type Logger, type WebhookProvider } from '@tbot/common';
 import type { JetStreamClient } from 'nats';
 import { sendError } from '../http-errors';
 import { eventTypeLabel, type Metrics } from '../metrics';
+import type { RateLimiter } from '../rate-limit';
 import type { SignatureFailure } from '../webhook-signatures/stripe';
 
 export interface WebhookSpec {
   provider: WebhookProvider;
   knownTypes: readonly string[];
+  /** Why this provider's webhooks cannot be taken at all (its secret is not set), or undefined. */
+  unconfigured(): string | undefined;
   /** Checks the signature over the raw bytes. */
-  verify(req: Request, raw: Buffer): { ok: true } | { ok: false; reason: SignatureFailure };
+  verify(headers: IncomingHttpHeaders, raw: Buffer): { ok: true } | { ok: false; reason: SignatureFailure };
   /**
    * The event type and its ledger key (`<provider>:<event key>`), or undefined when the
    * verified body is not an event of this provider.
@@ -22,6 +25,21 @@ export interface Ingest {
   publishTimeoutMs: number;
 }
 
+export interface IntakeLimits {
+  maxBytes: number;
+  /** The per-IP limiter every /api route shares, and how to find the client's address. */
+  perIp: RateLimiter;
+  clientIp(req: IncomingMessage): string | undefined;
+}
+
+/** A request handler on node:http (no framework). */
+export type WebhookRoute = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A header sent once, as Express's req.get() reads it (the first of repeated ones). */
+export function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** Seconds a provider should wait before resending when we could not store its event. */
 const RETRY_AFTER_SECONDS = '30';
 
@@ -30,51 +48,130 @@ const RETRY_AFTER_SECONDS = '30';
  * an event, store it in the WEBHOOKS stream and answer as soon as JetStream has it
  * (billing applies it from there). Every answer but a 2xx makes the provider resend, so
  * 4xx only for what a resend cannot fix, and 503 when the event could not be stored.
+ *
+ * Served on node:http directly rather than through Express: this is the route providers
+ * hit in bursts, and Express with its tracing instrumentation costs about as much CPU per
+ * request as all the rest of the flow. The answers are the same as every other route's.
  */
-export function webhookHandler(spec: WebhookSpec, ingest: Ingest, metrics: Metrics, logger: Logger) {
-  return async (req: Request, res: Response) => {
-    const stop = metrics.webhookDuration.startTimer({ provider: spec.provider });
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let type: string | undefined;
-    let outcome = 'rejected';
-    try {
-      const sig = spec.verify(req, raw);
-      if (!sig.ok) {
-        metrics.signatureFailures.inc({ provider: spec.provider, reason: sig.reason });
-        logger.warn({ provider: spec.provider, reason: sig.reason, ip: req.ip }, 'webhook signature rejected');
-        return sendError(res, 400, sig.reason, 'the webhook signature does not verify');
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        return sendError(res, 400, 'malformed_payload', 'the body is not JSON');
-      }
-      const id = spec.identify(body, raw);
-      if (!id) return sendError(res, 400, 'malformed_payload', `the body is not a ${spec.provider} event`);
-      type = id.type;
-      try {
-        const ack = await publishWebhook(ingest.js, { provider: spec.provider, type: id.type, eventKey: id.eventKey, raw }, {
-          timeoutMs: ingest.publishTimeoutMs,
-        });
-        outcome = ack.duplicate ? 'duplicate' : 'accepted';
-        logger.info({ provider: spec.provider, event_type: type, event_key: id.eventKey, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
-        res.status(200).json({ status: 'accepted', event_id: id.eventKey, duplicate: ack.duplicate });
-      } catch (err) {
-        // Not stored (JetStream down or no PubAck in time): the provider must resend.
-        outcome = 'unavailable';
-        metrics.publishFailures.inc({ provider: spec.provider });
-        logger.error({ err, provider: spec.provider, event_type: type, event_key: id.eventKey }, 'webhook could not be stored');
-        res.set('Retry-After', RETRY_AFTER_SECONDS);
-        sendError(res, 503, 'ingest_unavailable', 'the event could not be stored; retry later');
-      }
-    } finally {
-      stop();
-      metrics.webhooksReceived.inc({
-        provider: spec.provider,
-        event_type: eventTypeLabel(type, spec.knownTypes),
-        outcome,
-      });
-    }
+export function webhookRoute(
+  route: string,
+  spec: WebhookSpec,
+  ingest: Ingest,
+  metrics: Metrics,
+  logger: Logger,
+  limits: IntakeLimits,
+): WebhookRoute {
+  return (req, res) => {
+    setHttpRoute(route);
+    void handle(spec, ingest, metrics, logger, limits, req, res).catch((err: unknown) => {
+      logger.error({ err, provider: spec.provider }, 'unhandled webhook error');
+      if (!res.headersSent) sendError(res, 500, 'internal_error', 'internal error');
+    });
   };
+}
+
+async function handle(
+  spec: WebhookSpec,
+  ingest: Ingest,
+  metrics: Metrics,
+  logger: Logger,
+  limits: IntakeLimits,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const ip = limits.clientIp(req);
+  const retryAfter = ip ? limits.perIp.hit(ip) : 0;
+  if (retryAfter > 0) {
+    res.setHeader('Retry-After', String(retryAfter));
+    return sendError(res, 429, 'rate_limited', `too many requests; retry in ${retryAfter} s`);
+  }
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') {
+    // Providers send plain bodies; a compressed one could not be checked against its signature as sent.
+    return refuseUnread(req, res, 415, 'unsupported_encoding', `content-encoding ${encoding} is not accepted`);
+  }
+  const raw = await readBody(req, limits.maxBytes);
+  if (raw === 'too_large') return refuseUnread(req, res, 413, 'payload_too_large', 'the body is too large');
+  if (raw === 'aborted') return;
+  const unconfigured = spec.unconfigured();
+  if (unconfigured) return sendError(res, 503, 'not_configured', unconfigured);
+
+  const stop = metrics.webhookDuration.startTimer({ provider: spec.provider });
+  let type: string | undefined;
+  let outcome = 'rejected';
+  try {
+    const sig = spec.verify(req.headers, raw);
+    if (!sig.ok) {
+      metrics.signatureFailures.inc({ provider: spec.provider, reason: sig.reason });
+      logger.warn({ provider: spec.provider, reason: sig.reason, ip }, 'webhook signature rejected');
+      return sendError(res, 400, sig.reason, 'the webhook signature does not verify');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return sendError(res, 400, 'malformed_payload', 'the body is not JSON');
+    }
+    const id = spec.identify(body, raw);
+    if (!id) return sendError(res, 400, 'malformed_payload', `the body is not a ${spec.provider} event`);
+    type = id.type;
+    try {
+      const ack = await publishWebhook(ingest.js, { provider: spec.provider, type: id.type, eventKey: id.eventKey, raw }, {
+        timeoutMs: ingest.publishTimeoutMs,
+      });
+      outcome = ack.duplicate ? 'duplicate' : 'accepted';
+      logger.info({ provider: spec.provider, event_type: type, event_key: id.eventKey, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
+      sendJson(res, 200, { status: 'accepted', event_id: id.eventKey, duplicate: ack.duplicate });
+    } catch (err) {
+      // Not stored (JetStream down or no PubAck in time): the provider must resend.
+      outcome = 'unavailable';
+      metrics.publishFailures.inc({ provider: spec.provider });
+      logger.error({ err, provider: spec.provider, event_type: type, event_key: id.eventKey }, 'webhook could not be stored');
+      res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
+      sendError(res, 503, 'ingest_unavailable', 'the event could not be stored; retry later');
+    }
+  } finally {
+    stop();
+    metrics.webhooksReceived.inc({
+      provider: spec.provider,
+      event_type: eventTypeLabel(type, spec.knownTypes),
+      outcome,
+    });
+  }
+}
+
+/** The body, up to maxBytes; 'too_large' as soon as it is known to be more. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve('too_large');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off('data', onData);
+        resolve('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(size > maxBytes ? 'too_large' : Buffer.concat(chunks, size)));
+    req.once('error', () => resolve('aborted'));
+    req.once('aborted', () => resolve('aborted'));
+  });
+}
+
+/** Answers without reading the rest of the body, and closes the connection (it holds unread bytes). */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+  res.setHeader('Connection', 'close');
+  sendError(res, status, code, message);
+  res.once('finish', () => req.destroy());
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
 }

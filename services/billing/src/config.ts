@@ -21,7 +21,7 @@ export const billingConfigSchema = z.object({
   /** Failed attempts after which a webhook is dead-lettered (outages do not count). */
   WEBHOOK_MAX_DELIVER: env.positiveInt(8),
   /** Most webhooks applied in one batch. */
-  WEBHOOK_BATCH_SIZE: env.positiveInt(200),
+  WEBHOOK_BATCH_SIZE: env.positiveInt(500),
   /** Customers whose events are applied at the same time. */
   WEBHOOK_APPLY_CONCURRENCY: env.positiveInt(32),
   /** A webhook in flight longer than this is delivered again (a replica died). */

@@ -9,6 +9,7 @@ export * from './provider-events';
 export * from './periodic';
 export { clientTracingInterceptor, serverTracingInterceptor } from './telemetry/connect-tracing';
 export { withConsumeSpan } from './telemetry/nats-tracing';
+export { setHttpRoute } from './telemetry/http-route';
 // Generated from proto/ (npm run generate).
 export * from './gen/billing/v1/billing_pb.js';
 export * from './gen/billing/v1/events_pb.js';
