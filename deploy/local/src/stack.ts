@@ -115,6 +115,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         OTEL_SERVICE_NAME: 'gateway',
         NATS_URL: natsUrl,
         PORT: String(resolvedGatewayPort),
+        PUBLIC_BASE_URL: `http://127.0.0.1:${resolvedGatewayPort}`,
         BILLING_URL: billingUrl,
         TRADING_URL: tradingUrl,
         ...opts.serviceEnv?.gateway,

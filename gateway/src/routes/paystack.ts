@@ -16,7 +16,9 @@ const paystackEventShape = z.object({
   data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
 });
 
-const referenceSchema = z.string().regex(/^[\w.=-]{1,100}$/);
+// Starts with a letter or digit: `.` and `..` would reach other Paystack endpoints once
+// the reference is put into a verify URL.
+const referenceSchema = z.string().regex(/^[A-Za-z0-9][\w.=-]{0,99}$/);
 
 /** POST /api/payments/paystack/webhook (served without Express, see webhook.ts). */
 export function paystackWebhook(config: GatewayConfig, ingest: Ingest, metrics: Metrics, logger: Logger, limits: IntakeLimits): WebhookRoute {
@@ -54,7 +56,9 @@ export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metri
     async (req: AuthedRequest, res) => {
       const body = z.object({ plan: z.string().min(1).max(40) }).safeParse(req.body ?? {});
       if (!body.success) return sendError(res, 400, 'invalid_request', z.prettifyError(body.error));
-      const base = config.PUBLIC_BASE_URL ?? `${req.protocol}://${req.get('host')}`;
+      // Never built from the Host header: a client chooses that.
+      const base = config.PUBLIC_BASE_URL;
+      if (!base) return sendError(res, 503, 'not_configured', 'PUBLIC_BASE_URL is not set');
       try {
         const r = await clients.billing.initializePaystackPayment({
           userId: req.userId!,

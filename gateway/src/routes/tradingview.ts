@@ -1,13 +1,15 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { SignalStatus, type Logger } from '@tbot/common';
 import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import type { GatewayConfig } from '../config';
 import { sendError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import { rateLimit, RateLimiter } from '../rate-limit';
 import type { RpcClients } from '../rpc-clients';
 
-const userIdPattern = /^[0-9a-f-]{36}$/i;
+/** The same check as the trading service's (a UUID), so a malformed id never reaches it. */
+const userIdSchema = z.uuid();
 
 /** How a refused signal is answered: TradingView resends only on 5xx, so refusals are 4xx. */
 const REJECT_STATUS: Record<string, number> = {
@@ -39,7 +41,7 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
     let outcome = 'rejected';
     try {
       const userId = userOf(req);
-      if (!userId || !userIdPattern.test(userId)) {
+      if (!userId || !userIdSchema.safeParse(userId).success) {
         return sendError(res, 400, 'malformed_alert', 'give the user id as ?user_id=… or /api/tradingview/webhook/<user id>');
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -87,6 +89,11 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
           outcome = 'accepted';
           logger.warn({ user_id: userId }, 'trading service answered late; signal left executing');
           return res.status(202).json({ status: 'accepted' });
+        }
+        if (ce.code === Code.InvalidArgument) {
+          // The request itself is wrong (the trading service says what): a resend would not help.
+          outcome = 'malformed_alert';
+          return sendError(res, 400, 'malformed_alert', ce.rawMessage);
         }
         outcome = 'error';
         logger.error({ err, user_id: userId }, 'trading service unreachable');

@@ -70,36 +70,40 @@ function show(v: unknown): string {
 
 const isSecretPath = (path: string): boolean => path === 'secret';
 
+/** Deeper than any alert format nests (a few levels); deeper is an attack, not a template. */
+const MAX_DEPTH = 32;
+
 /**
  * TradingView leaves a placeholder as literal text when it does not apply to the alert (e.g.
  * `{{strategy.order.action}}` on an indicator alert) or is misspelt. Acting on such an alert
  * would mean acting on a guess, so any placeholder anywhere in the body refuses the whole alert,
  * even in fields we otherwise ignore: it shows the template is not what the user thinks it is.
  */
-function findPlaceholder(value: unknown, path: string): AlertError | undefined {
-  if (typeof value === 'string') {
-    const m = PLACEHOLDER.exec(value);
-    if (!m) return undefined;
-    const token = m[0].length > 40 ? `${m[0].slice(0, 37)}...` : m[0];
-    const what = isSecretPath(path) ? '' : ` ${token}`;
-    return new AlertError(
-      'unresolved_placeholder',
-      `field "${path}" contains an unresolved TradingView placeholder${what}; TradingView did not fill it in for this alert`,
-      path,
-    );
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const e = findPlaceholder(value[i], `${path}[${i}]`);
-      if (e) return e;
+function findPlaceholder(body: unknown): AlertError | undefined {
+  // Iterative, depth-first in document order: a hostile body nested thousands deep must be
+  // refused, not overflow the stack.
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: body, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop()!;
+    if (typeof value === 'string') {
+      const m = PLACEHOLDER.exec(value);
+      if (!m) continue;
+      const token = m[0].length > 40 ? `${m[0].slice(0, 37)}...` : m[0];
+      const what = isSecretPath(path) ? '' : ` ${token}`;
+      return new AlertError(
+        'unresolved_placeholder',
+        `field "${path}" contains an unresolved TradingView placeholder${what}; TradingView did not fill it in for this alert`,
+        path,
+      );
     }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value as Obj)) {
-      const e = findPlaceholder(v, path === '' ? k : `${path}.${k}`);
-      if (e) return e;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_DEPTH) {
+      return new AlertError('malformed_alert', `the alert message is nested deeper than ${MAX_DEPTH} levels`, path || undefined);
     }
+    const children = Array.isArray(value)
+      ? value.map((v, i) => ({ value: v as unknown, path: `${path}[${i}]`, depth: depth + 1 }))
+      : Object.entries(value as Obj).map(([k, v]) => ({ value: v, path: path === '' ? k : `${path}.${k}`, depth: depth + 1 }));
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
   return undefined;
 }
@@ -374,7 +378,7 @@ export function parseAlert(rawBody: string): AlertParseResult {
     };
   }
   try {
-    const placeholder = findPlaceholder(body, '');
+    const placeholder = findPlaceholder(body);
     if (placeholder) throw placeholder;
     return { ok: true, alert: parseBody(body as Obj) };
   } catch (e) {

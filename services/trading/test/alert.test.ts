@@ -451,4 +451,13 @@ describe('parseAlert', () => {
       expect(r.message).not.toContain(SECRET);
     });
   });
+
+  it('refuses a body nested deeper than any alert format, however deep, without overflowing', () => {
+    for (const depth of [33, 5_000, 200_000]) {
+      const r = parseAlert(`{"symbol":"BTCUSDT","action":"buy","x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expect(r).toMatchObject({ ok: false, code: 'malformed_alert', message: expect.stringContaining('nested deeper than') });
+    }
+    // Real templates nest a few levels: still read.
+    expect(parseAlert(JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', meta: { a: { b: { c: [1, [2]] } } } })).ok).toBe(true);
+  });
 });
