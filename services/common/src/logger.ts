@@ -4,22 +4,12 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 /** Paths whose values must never reach a log line. */
+const SECRET_FIELDS = ['secret', 'password', 'token', 'apiKey', 'apiSecret', 'passphrase', 'authorization', 'masterKey'];
+const SECRET_HEADERS = ['authorization', 'cookie', 'stripe-signature', 'x-paystack-signature', 'x-signature'];
 const REDACT = [
-  'secret',
-  'password',
-  'token',
-  'apiKey',
-  'authorization',
-  '*.secret',
-  '*.password',
-  '*.token',
-  '*.apiKey',
-  '*.authorization',
-  'req.headers.authorization',
-  'req.headers["stripe-signature"]',
-  'req.headers["x-paystack-signature"]',
-  'req.headers.cookie',
-  'headers.authorization',
+  // At the top and up to three levels down (pino's redaction has no recursive wildcard).
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]),
+  ...SECRET_HEADERS.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`, `*.headers["${h}"]`]),
 ];
 
 /**
@@ -29,7 +19,7 @@ const REDACT = [
  * system call a line (a tenth of the gateway's CPU per webhook); pino flushes what is
  * buffered when the process exits.
  */
-export function createLogger(service: string, level = 'info'): Logger {
+export function createLogger(service: string, level = 'info', destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
   return pino({
     name: service,
     level,
@@ -43,5 +33,5 @@ export function createLogger(service: string, level = 'info'): Logger {
         ? { trace_id: ctx.traceId, span_id: ctx.spanId }
         : {};
     },
-  }, pino.destination({ dest: 1, sync: false }));
+  }, destination);
 }

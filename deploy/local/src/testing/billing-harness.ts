@@ -8,6 +8,7 @@ import { FakeOkx } from './fake-okx';
 import { FakePaystack } from './fake-paystack';
 import { OtlpCollector } from './otlp-collector';
 import { startStripeMock } from './stripe-mock';
+import { secretsInLogs } from './log-secrets';
 
 export const TEST_SECRETS = {
   stripeSecretKey: 'sk_test_123',
@@ -17,6 +18,20 @@ export const TEST_SECRETS = {
   okx: { apiKey: 'okx-test-api-key-0001', secret: 'okx-test-api-secret-0001', passphrase: 'okx-test-Passphrase1' },
   exchangeKeysMasterKey: '9f'.repeat(32),
 };
+
+/** Every secret the harness configures, by name (what no log line may contain). */
+function harnessSecrets(): Record<string, string> {
+  return {
+    STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
+    ...Object.fromEntries(TEST_SECRETS.stripeWebhookSecrets.map((s, i) => [`STRIPE_WEBHOOK_SECRET[${i}]`, s])),
+    PAYSTACK_SECRET_KEY: TEST_SECRETS.paystackSecretKey,
+    AUTH_JWT_SECRET: TEST_SECRETS.jwtSecret,
+    'OKX api key': TEST_SECRETS.okx.apiKey,
+    'OKX secret': TEST_SECRETS.okx.secret,
+    'OKX passphrase': TEST_SECRETS.okx.passphrase,
+    EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
+  };
+}
 
 export interface BillingHarness {
   stack: Stack;
@@ -83,11 +98,13 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
       logs,
       async stop() {
         await stack.stop();
+        const leaked = secretsInLogs(logs, harnessSecrets());
         await stripeMock?.child.stop();
         await paystack.stop();
         await okx.stop();
         await collector.stop();
         rmSync(dataDir, { recursive: true, force: true });
+        if (leaked.length > 0) throw new Error(`secrets in service logs:\n${leaked.join('\n')}`);
       },
     };
   } catch (err) {
