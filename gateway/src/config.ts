@@ -18,6 +18,11 @@ export const gatewayConfigSchema = z.object({
   PAYSTACK_FAILURE_URL: env.url().optional(),
   CHECKOUT_SUCCESS_URL: env.url().optional(),
   CHECKOUT_CANCEL_URL: env.url().optional(),
+  /**
+   * Origins a client may send the payer back to (success_url / cancel_url). Those of
+   * CHECKOUT_SUCCESS_URL and CHECKOUT_CANCEL_URL are allowed too; nothing else is.
+   */
+  ALLOWED_REDIRECT_ORIGINS: env.list().default([]),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default('false'),

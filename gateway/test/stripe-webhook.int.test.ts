@@ -14,7 +14,7 @@ describe('Stripe webhooks through the gateway', () => {
   let deliver: ReturnType<typeof webhooks>;
 
   beforeAll(async () => {
-    h = await startBillingHarness();
+    h = await startBillingHarness({ serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com,https://a.example' } } });
     gw = h.stack.gatewayUrl;
     billing = billingClient(h.stack.billingUrl);
     deliver = webhooks(h.stack);
@@ -302,6 +302,20 @@ describe('Stripe webhooks through the gateway', () => {
         body: '{"plan":',
       });
       expect(badJson).toMatchObject({ status: 400, body: { error: 'malformed_payload' } });
+    });
+
+    it('sends the payer back only to allowed origins', async () => {
+      const user = await newUser();
+      for (const [success, cancel] of [
+        ['https://evil.example/ok', 'https://app.example.com/no'],
+        ['https://app.example.com/ok', 'http://app.example.com/no'],
+        ['https://app.example.com.evil.example/ok', 'https://app.example.com/no'],
+        ['https://app.example.com:8443/ok', 'https://app.example.com/no'],
+      ]) {
+        const r = await post({ plan: 'pro', success_url: success, cancel_url: cancel }, bearer(user.id));
+        expect(r).toMatchObject({ status: 400, body: { error: 'redirect_not_allowed' } });
+      }
+      expect((await post({ plan: 'pro', success_url: 'https://a.example/x?y=1', cancel_url: 'https://app.example.com/' }, bearer(user.id))).status).toBe(200);
     });
   });
 });

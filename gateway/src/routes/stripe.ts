@@ -49,6 +49,9 @@ export function stripeWebhook(config: GatewayConfig, ingest: Ingest, metrics: Me
 export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
   const router = Router();
 
+  const allowedOrigins = new Set(
+    [...config.ALLOWED_REDIRECT_ORIGINS, config.CHECKOUT_SUCCESS_URL, config.CHECKOUT_CANCEL_URL].flatMap((u) => (u ? [new URL(u).origin] : [])),
+  );
   const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/create-checkout',
@@ -59,6 +62,13 @@ export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics
       const body = checkoutBody.safeParse(req.body ?? {});
       if (!body.success) {
         return sendError(res, 400, 'invalid_request', z.prettifyError(body.error));
+      }
+      // A client-chosen return URL elsewhere would let anyone use our checkout to send a
+      // payer to their page: only allowed origins.
+      for (const [field, value] of [['success_url', body.data.success_url], ['cancel_url', body.data.cancel_url]] as const) {
+        if (value !== undefined && !allowedOrigins.has(new URL(value).origin)) {
+          return sendError(res, 400, 'redirect_not_allowed', `${field}: ${new URL(value).origin} is not in ALLOWED_REDIRECT_ORIGINS`);
+        }
       }
       const successUrl = body.data.success_url ?? config.CHECKOUT_SUCCESS_URL;
       const cancelUrl = body.data.cancel_url ?? config.CHECKOUT_CANCEL_URL;

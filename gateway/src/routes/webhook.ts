@@ -163,12 +163,30 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too
   });
 }
 
-/** Answers without reading the rest of the body, and closes the connection (it holds unread bytes). */
+/**
+ * Answers at once and closes the connection after it. The rest of the body is read and
+ * dropped meanwhile, up to a bound: a client still sending would otherwise get a broken
+ * pipe instead of the answer.
+ */
 function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
   res.setHeader('Connection', 'close');
   sendError(res, status, code, message);
-  res.once('finish', () => req.destroy());
+  let dropped = 0;
+  const cut = () => req.destroy();
+  const timer = setTimeout(cut, DRAIN_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DRAIN_MAX_BYTES) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
+
+/** How much of a refused body is read and dropped before the connection is cut. */
+const DRAIN_MAX_BYTES = 4 * 1024 * 1024;
+const DRAIN_MS = 5_000;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
