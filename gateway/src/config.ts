@@ -24,6 +24,11 @@ export const gatewayConfigSchema = z.object({
    */
   ALLOWED_REDIRECT_ORIGINS: env.list().default([]),
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Longest a user token may live from its iat, whatever its exp. */
+  AUTH_JWT_MAX_AGE_SECONDS: env.positiveInt(24 * 3600),
+  /** When set, user tokens must carry this aud / iss. */
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
   /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
   TRUST_PROXY: z.string().default('false'),
   /** How long the WEBHOOKS stream keeps events (replay window); shared with billing. */

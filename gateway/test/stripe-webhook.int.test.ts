@@ -1,8 +1,9 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Outcome } from '@tbot/common';
 import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import jwt from 'jsonwebtoken';
 import { connect, type NatsConnection, type Subscription } from 'nats';
-import { bearer, billingClient, postStripe, request, webhooks } from './support/clients';
+import { bearer, billingClient, postStripe, request, TEST_AUDIENCE, webhooks } from './support/clients';
 import { checkoutSession, event, invoiceNew, invoiceOld, nextId, nowSeconds, subscriptionNew, subscriptionOld } from './support/stripe-events';
 
 const PRO_FEATURES = ['tradingview_webhooks', 'auto_trading'];
@@ -14,7 +15,9 @@ describe('Stripe webhooks through the gateway', () => {
   let deliver: ReturnType<typeof webhooks>;
 
   beforeAll(async () => {
-    h = await startBillingHarness({ serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com,https://a.example' } } });
+    h = await startBillingHarness({
+      serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com,https://a.example', AUTH_JWT_AUDIENCE: TEST_AUDIENCE } },
+    });
     gw = h.stack.gatewayUrl;
     billing = billingClient(h.stack.billingUrl);
     deliver = webhooks(h.stack);
@@ -283,6 +286,21 @@ describe('Stripe webhooks through the gateway', () => {
       // alg "none" must not pass.
       const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"u1"}').toString('base64url')}.`;
       expect((await post({ plan: 'pro' }, `Bearer ${none}`)).status).toBe(401);
+      const user = await newUser();
+      const sign = (claims: object, opts: jwt.SignOptions = {}) => `Bearer ${jwt.sign(claims, TEST_SECRETS.jwtSecret, { algorithm: 'HS256', ...opts })}`;
+      const refused: Array<[string, string]> = [
+        ['no expiry', sign({ sub: user.id, aud: TEST_AUDIENCE })],
+        ['issued 2 days ago, expiring in a year', sign({ sub: user.id, aud: TEST_AUDIENCE, iat: Math.floor(Date.now() / 1000) - 2 * 86_400 }, { expiresIn: '400d' })],
+        ['no iat', sign({ sub: user.id, aud: TEST_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 300 }, { noTimestamp: true })],
+        ['subject a number', sign({ sub: 42, aud: TEST_AUDIENCE }, { expiresIn: 300 })],
+        ['subject not a user id', sign({ sub: 'admin', aud: TEST_AUDIENCE }, { expiresIn: 300 })],
+        ['another audience', sign({ sub: user.id, aud: 'another-app' }, { expiresIn: 300 })],
+        ['no audience', sign({ sub: user.id }, { expiresIn: 300 })],
+      ];
+      for (const [what, token] of refused) {
+        expect({ what, status: (await post({ plan: 'pro', success_url: 'https://a.example/', cancel_url: 'https://a.example/' }, token)).status }).toEqual({ what, status: 401 });
+      }
+      expect((await post({ plan: 'pro', success_url: 'https://a.example/', cancel_url: 'https://a.example/' }, bearer(user.id))).status).toBe(200);
     });
 
     it('creates a session for the signed-in user, and refuses bad input with 4xx codes', async () => {

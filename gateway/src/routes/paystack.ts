@@ -1,7 +1,7 @@
 import { PAYSTACK_EVENT_TYPES, paystackEventKey, type Logger } from '@tbot/common';
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
-import { requireUser, type AuthedRequest } from '../auth';
+import { requireUser, tokenRules, type AuthedRequest } from '../auth';
 import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
@@ -50,7 +50,7 @@ export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metri
   const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/initialize',
-    requireUser(config.AUTH_JWT_SECRET),
+    requireUser(config.AUTH_JWT_SECRET, tokenRules(config)),
     rateLimit(perUser, (req) => (req as AuthedRequest).userId),
     express.json({ limit: '16kb' }),
     async (req: AuthedRequest, res) => {

@@ -1,7 +1,7 @@
 import { STRIPE_EVENT_TYPES, stripeEventKey, type Logger } from '@tbot/common';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { requireUser, type AuthedRequest } from '../auth';
+import { requireUser, tokenRules, type AuthedRequest } from '../auth';
 import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
@@ -55,7 +55,7 @@ export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics
   const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/create-checkout',
-    requireUser(config.AUTH_JWT_SECRET),
+    requireUser(config.AUTH_JWT_SECRET, tokenRules(config)),
     rateLimit(perUser, (req) => (req as AuthedRequest).userId),
     express.json({ limit: '16kb' }),
     async (req: AuthedRequest, res) => {

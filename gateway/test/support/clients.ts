@@ -32,8 +32,11 @@ export async function postAlert(
   return answer(res);
 }
 
+/** The audience tests' gateways may require (AUTH_JWT_AUDIENCE); ignored where it is not set. */
+export const TEST_AUDIENCE = 'tradingbot-api';
+
 export function bearer(userId: string, secret = TEST_SECRETS.jwtSecret, expiresIn = 300): string {
-  return `Bearer ${jwt.sign({ sub: userId }, secret, { algorithm: 'HS256', expiresIn })}`;
+  return `Bearer ${jwt.sign({ sub: userId }, secret, { algorithm: 'HS256', expiresIn, audience: TEST_AUDIENCE })}`;
 }
 
 export interface Answer {
