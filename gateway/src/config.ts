@@ -1,3 +1,4 @@
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { commonConfigShape, env, loadConfig } from '@tbot/common';
 
@@ -29,8 +30,16 @@ export const gatewayConfigSchema = z.object({
   /** When set, user tokens must carry this aud / iss. */
   AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
-  /** Express "trust proxy": hops or addresses whose X-Forwarded-For is believed. */
-  TRUST_PROXY: z.string().default('false'),
+  /**
+   * Whose X-Forwarded-For is believed: a hop count or a list of addresses/subnets (or
+   * proxy-addr's names: loopback, linklocal, uniquelocal). Never "true": any client could
+   * then choose its own address and walk around the per-address limits.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .refine((v) => v.trim() !== 'true', 'true would believe any client; give the hop count of your proxies or their addresses')
+    .refine(validTrustList, 'a hop count, or addresses/subnets separated by commas'),
   /** How long the WEBHOOKS stream keeps events (replay window); shared with billing. */
   WEBHOOK_RETENTION_HOURS: env.positiveInt(168),
   /** Longest wait for JetStream to confirm a webhook is stored; then 503 + Retry-After. */
@@ -57,9 +66,18 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export const loadGatewayConfig = (e: NodeJS.ProcessEnv = process.env): GatewayConfig =>
   loadConfig(gatewayConfigSchema, e);
 
-/** "true"/"false", a hop count, or a list of addresses/subnets, as Express takes it. */
+function validTrustList(value: string): boolean {
+  if (value === 'false' || /^\d+$/.test(value)) return true;
+  try {
+    proxyaddr.compile(value.split(',').map((v) => v.trim()));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "false", a hop count, or a list of addresses/subnets, as Express takes it. */
 export function trustProxySetting(value: string): boolean | number | string {
-  if (value === 'true') return true;
   if (value === 'false' || value === '') return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value;
