@@ -11,24 +11,47 @@ export class RateLimiter {
   constructor(
     private readonly limitPerMinute: number,
     private readonly now: () => number = Date.now,
+    /** Most keys remembered: past it the least recently counted are forgotten (memory stays bounded). */
+    private readonly maxKeys = 100_000,
   ) {}
 
-  /** Seconds until the key may try again, or 0 when this hit is allowed. */
+  /** Seconds until the key may try again, or 0 when this hit is allowed (and counted). */
   hit(key: string): number {
     const t = this.now();
     const start = t - (t % 60_000);
     const w = this.windows.get(key);
     if (!w || w.start !== start) {
-      if (this.windows.size > 100_000) this.prune(start);
+      this.windows.delete(key);
+      if (this.windows.size >= this.maxKeys) this.prune(start);
       this.windows.set(key, { start, count: 1 });
       return 0;
     }
+    // Re-inserted: the map's order is least recently counted first.
+    this.windows.delete(key);
+    this.windows.set(key, w);
     w.count += 1;
-    return w.count > this.limitPerMinute ? Math.ceil((start + 60_000 - t) / 1000) : 0;
+    return w.count > this.limitPerMinute ? this.wait(start, t) : 0;
+  }
+
+  /** Seconds until the key may try again (0: it may), without counting anything. */
+  peek(key: string): number {
+    const t = this.now();
+    const start = t - (t % 60_000);
+    const w = this.windows.get(key);
+    return w && w.start === start && w.count >= this.limitPerMinute ? this.wait(start, t) : 0;
+  }
+
+  private wait(start: number, t: number): number {
+    return Math.max(1, Math.ceil((start + 60_000 - t) / 1000));
   }
 
   private prune(currentStart: number): void {
     for (const [k, w] of this.windows) if (w.start !== currentStart) this.windows.delete(k);
+    // Still full: forget the least recently counted keys.
+    for (const k of this.windows.keys()) {
+      if (this.windows.size < this.maxKeys) break;
+      this.windows.delete(k);
+    }
   }
 }
 

@@ -44,6 +44,14 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
       if (!userId || !userIdSchema.safeParse(userId).success) {
         return sendError(res, 400, 'malformed_alert', 'give the user id as ?user_id=… or /api/tradingview/webhook/<user id>');
       }
+      // The per-user limit counts only alerts that carried the user's secret: anyone can
+      // send junk with someone's id, and that must not lock the user out.
+      const wait = perUser.peek(userId);
+      if (wait > 0) {
+        outcome = 'rate_limited';
+        res.set('Retry-After', String(wait));
+        return sendError(res, 429, 'rate_limited', `too many alerts for this user; retry in ${wait} s`);
+      }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       try {
         const r = await clients.trading.submitSignal(
@@ -57,6 +65,7 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
           // The trading service answers by waitMs; the margin covers the hop itself.
           { timeoutMs: config.TRADINGVIEW_WAIT_MS + 700 },
         );
+        if (r.rejectCode !== 'invalid_secret') perUser.hit(userId);
         switch (r.status) {
           case SignalStatus.EXECUTED:
             outcome = 'executed';
@@ -110,10 +119,11 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
   // Alerts refused here never reach the trading service (writing each one down would let a
   // flood write to the database); they are counted and logged instead.
   const refused = (outcome: string) => () => metrics.webhooksReceived.inc({ provider: 'tradingview', event_type: 'alert', outcome });
+  const tradingViewAddress = (req: Request) => allowed.has((req.ip ?? '').replace(/^::ffff:/, ''));
   const ipAllowList = (req: Request, res: Response, next: () => void) => {
     if (!config.TRADINGVIEW_IP_ALLOWLIST) return next();
     const ip = (req.ip ?? '').replace(/^::ffff:/, '');
-    if (allowed.has(ip)) return next();
+    if (tradingViewAddress(req)) return next();
     refused('ip_not_allowed')();
     logger.warn({ ip }, 'TradingView alert from an address not on the allow-list');
     return sendError(res, 403, 'ip_not_allowed', 'this address may not send alerts');
@@ -121,8 +131,9 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
 
   const chain = [
     ipAllowList,
-    rateLimit(perIp, (req) => req.ip, refused('rate_limited')),
-    rateLimit(perUser, (req) => userOf(req), refused('rate_limited')),
+    // TradingView's own addresses are shared by every trader: limiting them per address
+    // would let one trader's alerts use up everyone's.
+    rateLimit(perIp, (req) => (tradingViewAddress(req) ? undefined : req.ip), refused('rate_limited')),
     express.raw({ type: () => true, limit: config.TRADINGVIEW_MAX_BYTES }),
     handler,
   ];
