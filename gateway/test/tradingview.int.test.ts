@@ -150,14 +150,19 @@ describe('TradingView alerts to trades', () => {
     const unknown = await send(u.id, alert(u.secret, { symbol: 'NOPEUSDT' }));
     expect(unknown).toMatchObject({ status: 422, body: { error: 'unknown_symbol' } });
 
-    // A signed body needs no secret in it.
-    const body = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig') });
+    // A signed body needs no secret in it, but its time, recent: a captured one cannot be replayed later.
+    const body = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig'), timestamp: new Date().toISOString() });
     expect(await send(u.id, body, { headers: { 'x-signature': signBody(body, u.secret) } })).toMatchObject({ status: 200 });
     expect(await send(u.id, body, { headers: { 'x-signature': signBody(body, 'other') } })).toMatchObject({ status: 401 });
+    for (const time of [undefined, new Date(Date.now() - 5 * 60_000).toISOString(), new Date(Date.now() + 5 * 60_000).toISOString()]) {
+      const replayable = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig'), ...(time ? { timestamp: time } : {}) });
+      expect(await send(u.id, replayable, { headers: { 'x-signature': signBody(replayable, u.secret) } })).toMatchObject({ status: 422, body: { error: 'stale_signal' } });
+    }
 
+    // Refusals are recorded, except unauthenticated ones (anyone can send those).
     const { signals } = await trading.listSignals({ userId: u.id, pageSize: 100 });
     expect(signals.filter((s) => s.status === 'rejected').map((s) => s.rejectCode).sort()).toEqual(
-      ['invalid_secret', 'invalid_secret', 'invalid_secret', 'malformed_alert', 'stale_signal', 'unknown_symbol', 'unresolved_placeholder', 'invalid_secret'].sort(),
+      ['malformed_alert', 'stale_signal', 'stale_signal', 'stale_signal', 'stale_signal', 'unknown_symbol', 'unresolved_placeholder'].sort(),
     );
   });
 

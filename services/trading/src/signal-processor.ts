@@ -75,7 +75,9 @@ export class SignalProcessor {
     const raw = input.body.toString('utf8');
 
     if (!(await this.authenticated(input, raw))) {
-      await models.Signal.create({ ...base, status: 'rejected', rejectCode: 'invalid_secret', message: 'the secret or signature does not match' });
+      // Not written down: anyone can send alerts with someone's id, and a flood of them must
+      // not fill the database. Logged (without the body) and answered.
+      this.d.logger.info({ user_id: input.userId, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
       return this.rejected(signalId, input.userId, 'invalid_secret', 'the secret or signature does not match');
     }
     const parsed = parseAlert(raw);
@@ -84,6 +86,15 @@ export class SignalProcessor {
       return this.rejected(signalId, input.userId, parsed.code, parsed.message);
     }
     const alert = parsed.alert;
+    if (input.signature) {
+      // A signed body stays valid for whoever captured it: only a recent one is taken, so a
+      // replay after the de-duplication window cannot trade again.
+      const refusal = signedAlertAge(alert.timestamp, input.receivedAt, this.d.maxSignalAgeSeconds);
+      if (refusal) {
+        await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal });
+        return this.rejected(signalId, input.userId, 'stale_signal', refusal);
+      }
+    }
     const record = (fields: { status: string; message?: string; dedupeKey?: string }) =>
       models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, strategy: alert.strategy ?? '', ...fields });
     const key = signalDedupeKey(input.userId, alert, raw, input.receivedAt);
@@ -398,3 +409,11 @@ function eventBody(t: TradeDoc): Record<string, unknown> {
   };
 }
 
+/** Why a signed alert's time is not acceptable (none, too old, too far ahead), or undefined. */
+export function signedAlertAge(timestamp: Date | undefined, receivedAt: Date, maxAgeSeconds: number): string | undefined {
+  if (!timestamp) return `a signed alert must carry its time ("time" or "timestamp"), within ${maxAgeSeconds} s of now`;
+  const ageSeconds = (receivedAt.getTime() - timestamp.getTime()) / 1000;
+  if (ageSeconds > maxAgeSeconds) return `the alert is ${Math.round(ageSeconds)} s old; the limit is ${maxAgeSeconds} s`;
+  if (-ageSeconds > maxAgeSeconds) return `the alert's time is ${Math.round(-ageSeconds)} s ahead; the limit is ${maxAgeSeconds} s`;
+  return undefined;
+}
