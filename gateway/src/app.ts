@@ -50,6 +50,7 @@ export function createApp(
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', 'the body is too large');
+    if (err.type === 'encoding.unsupported') return sendError(res, 415, 'unsupported_encoding', 'compressed bodies are not accepted');
     if (err.type === 'entity.parse.failed') return sendError(res, 400, 'malformed_payload', 'the body is not valid JSON');
     if (err.status && err.status >= 400 && err.status < 500) return sendError(res, err.status, 'bad_request', err.message);
     logger.error({ err, path: req.path }, 'unhandled error');

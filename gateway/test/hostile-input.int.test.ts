@@ -418,20 +418,29 @@ describe('hostile input against every public route', () => {
     for (const name of ['gateway', 'billing', 'trading']) expect(h.stack.children.get(name)?.proc.exitCode).toBeNull();
   });
 
+  it('refuses compressed bodies on signed routes: a signature is over what was sent', async () => {
+    const raw = JSON.stringify({ secret: trader.secret, symbol: 'BTCUSDT', action: 'buy' });
+    const hit = await send(gw, { path: `/api/tradingview/webhook/${trader.id}`, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(raw) });
+    expect({ status: hit.status, body: JSON.parse(hit.text) as unknown }).toMatchObject({ status: 415, body: { error: 'unsupported_encoding' } });
+  });
+
   it('applies or parks hostile provider payloads for unknown users instead of failing on them', async () => {
     const secret = TEST_SECRETS.stripeWebhookSecrets[0]!;
     const outcomes: Record<string, string> = {};
-    for (const [name, object] of HOSTILE_OBJECTS) {
-      const raw = JSON.stringify({
-        id: `evt_park_${Math.random().toString(36).slice(2)}`,
-        type: 'customer.subscription.updated',
-        created: nowSeconds(),
-        data: { object: { id: 'sub_p', customer: `cus_p${Math.random().toString(36).slice(2)}`, status: 'active', metadata: { user_id: UUID }, extra: object } },
-      });
-      const hit = await send(gw, { path: '/api/payments/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(raw, secret) }, body: raw });
-      expect(hit.status).toBe(200);
-      outcomes[name] = await outcomeOf(h.stack.billingUrl, (JSON.parse(hit.text) as { event_id: string }).event_id);
-    }
+    await Promise.all(
+      HOSTILE_OBJECTS.map(async ([name, object]) => {
+        const raw = JSON.stringify({
+          id: `evt_park_${Math.random().toString(36).slice(2)}`,
+          type: 'customer.subscription.updated',
+          created: nowSeconds(),
+          data: { object: { id: 'sub_p', customer: `cus_p${Math.random().toString(36).slice(2)}`, status: 'active', metadata: { user_id: UUID }, extra: object } },
+        });
+        const hit = await send(gw, { path: '/api/payments/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(raw, secret) }, body: raw });
+        expect(hit.status).toBe(200);
+        outcomes[name] = await outcomeOf(h.stack.billingUrl, (JSON.parse(hit.text) as { event_id: string }).event_id);
+      }),
+    );
+    expect(Object.keys(outcomes)).toHaveLength(HOSTILE_OBJECTS.length);
     // Not dead letters, not failures: the user does not exist, so they are parked.
     expect(Object.values(outcomes).every((o) => o === 'unmatched' || o === 'ignored')).toBe(true);
   });

@@ -134,7 +134,8 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
     // TradingView's own addresses are shared by every trader: limiting them per address
     // would let one trader's alerts use up everyone's.
     rateLimit(perIp, (req) => (tradingViewAddress(req) ? undefined : req.ip), refused('rate_limited')),
-    express.raw({ type: () => true, limit: config.TRADINGVIEW_MAX_BYTES }),
+    // As sent: a signature (X-Signature) is over the bytes on the wire, and TradingView never compresses.
+    express.raw({ type: () => true, limit: config.TRADINGVIEW_MAX_BYTES, inflate: false }),
     handler,
   ];
   router.post('/webhook', ...chain);
