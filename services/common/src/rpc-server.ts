@@ -4,6 +4,9 @@ import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Logger } from './logger';
 import { serverTracingInterceptor } from './telemetry/connect-tracing';
 
+/** Largest request message an RPC server reads. */
+export const RPC_READ_MAX_BYTES = 2 * 1024 * 1024;
+
 export interface RpcServer {
   port: number;
   /** Stops accepting, lets in-flight calls finish (up to timeoutMs), then closes. */
@@ -27,6 +30,8 @@ export async function startRpcServer(opts: {
       routes: opts.routes,
       interceptors: [serverTracingInterceptor, errorLogging(opts.logger), ...(opts.interceptors ?? [])],
       shutdownSignal: shutdown.signal,
+      // No request of ours is near this; a bigger one is refused (ResourceExhausted) before it is read whole.
+      readMaxBytes: RPC_READ_MAX_BYTES,
     }),
   );
   const sessions = new Set<http2.ServerHttp2Session>();
