@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@tbot/common';
+import { commonConfigShape, env, loadConfig, serviceAuthConfigShape } from '@tbot/common';
 
 export const gatewayConfigSchema = z.object({
   ...commonConfigShape,
+  ...serviceAuthConfigShape,
   PORT: env.port(8080),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   TRADING_URL: env.url().default('http://127.0.0.1:50052'),

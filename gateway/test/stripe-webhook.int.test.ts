@@ -16,7 +16,7 @@ describe('Stripe webhooks through the gateway', () => {
   beforeAll(async () => {
     h = await startBillingHarness();
     gw = h.stack.gatewayUrl;
-    billing = billingClient(h.stack.billingUrl);
+    billing = billingClient(h.stack);
     deliver = webhooks(h.stack);
   });
   afterAll(async () => {

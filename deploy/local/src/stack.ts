@@ -49,6 +49,8 @@ export interface Stack {
   billingMetricsUrl: string;
   mongoUri: string;
   natsUrl: string;
+  /** SERVICE_TOKEN_SECRET every service of this stack was given (tests sign their calls with it). */
+  serviceTokenSecret: string;
   children: Map<string, Child>;
   startService(name: ServiceName): Promise<Child>;
   stop(): Promise<void>;
@@ -59,7 +61,10 @@ export interface Stack {
  * billing and the gateway, and waits until the gateway is ready.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const baseEnv = { ...process.env, ...opts.env };
+  // One secret per stack unless given: internal calls need one, and nothing outside the
+  // stack (tests aside, which read it from the Stack) has any business calling in.
+  const serviceTokenSecret = opts.env?.SERVICE_TOKEN_SECRET || process.env.SERVICE_TOKEN_SECRET || randomBytes(32).toString('hex');
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SERVICE_TOKEN_SECRET: serviceTokenSecret };
   const children = new Map<string, Child>();
   const stopAll = async () => {
     // Services first, so they can close their connections to the stores cleanly.
@@ -146,7 +151,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
     }, 60_000, 200);
     const billingMetricsUrl = `http://127.0.0.1:${billingMetricsPort}/metrics`;
-    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, tradingUrl, billingMetricsUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
+    return {
+      dataDir: opts.dataDir,
+      gatewayUrl,
+      billingUrl,
+      tradingUrl,
+      billingMetricsUrl,
+      mongoUri,
+      natsUrl,
+      serviceTokenSecret,
+      children,
+      startService,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,4 +1,5 @@
 import {
+  ALLOWED_CALLERS,
   BillingService,
   connectMongo,
   connectNats,
@@ -13,6 +14,7 @@ import {
   pingMongo,
   Outbox,
   registerHealth,
+  requireServiceToken,
   startMetricsServer,
   startRpcServer,
 } from '@tbot/common';
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     const server = await startRpcServer({
       port: config.BILLING_PORT,
       logger,
+      interceptors: [requireServiceToken({ service: 'billing', allowedCallers: ALLOWED_CALLERS.billing, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
         router.service(BillingService, impl);
         registerHealth(router, [BillingService.typeName], dependencies);

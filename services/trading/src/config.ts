@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@tbot/common';
+import { commonConfigShape, env, loadConfig, serviceAuthConfigShape } from '@tbot/common';
 
 export const tradingConfigSchema = z.object({
   ...commonConfigShape,
+  ...serviceAuthConfigShape,
   TRADING_PORT: env.port(50052),
   MONGODB_URI: z.string().min(1),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),

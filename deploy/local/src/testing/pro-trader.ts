@@ -1,9 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, TradingService } from '@tbot/common';
 import type { Stack } from '../stack';
 import { TEST_SECRETS } from './billing-harness';
+import { stackBillingClient, stackTradingClient } from './service-clients';
 
 /** A Stripe-Signature header for `body`, signed with the harness's first webhook secret. */
 export function signStripe(body: string, timestamp = Math.floor(Date.now() / 1000)): string {
@@ -16,8 +14,8 @@ export function signStripe(body: string, timestamp = Math.floor(Date.now() / 100
  * customer.subscription.created through the gateway), with a TradingView secret.
  */
 export async function createProTrader(stack: Stack, label = 'trader'): Promise<{ id: string; secret: string }> {
-  const billing = createClient(BillingService, createGrpcTransport({ baseUrl: stack.billingUrl }));
-  const trading = createClient(TradingService, createGrpcTransport({ baseUrl: stack.tradingUrl }));
+  const billing = stackBillingClient(stack);
+  const trading = stackTradingClient(stack);
   const unique = `${Date.now()}${randomBytes(4).toString('hex')}`;
   const user = await billing.createUser({ email: `${label}-${unique}@example.com` });
   const body = JSON.stringify({
