@@ -102,6 +102,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         MONGODB_URI: mongoUri,
         NATS_URL: natsUrl,
         BILLING_PORT: String(billingPort),
+        RPC_HOST: '127.0.0.1',
         METRICS_PORT: String(billingMetricsPort),
         ...opts.serviceEnv?.billing,
       },
@@ -111,6 +112,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         MONGODB_URI: mongoUri,
         NATS_URL: natsUrl,
         TRADING_PORT: String(tradingPort),
+        RPC_HOST: '127.0.0.1',
         BILLING_URL: billingUrl,
         EXCHANGE_KEYS_MASTER_KEY: baseEnv.EXCHANGE_KEYS_MASTER_KEY || localMasterKey(opts.dataDir),
         ...opts.serviceEnv?.trading,
@@ -175,7 +177,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
  * protects (production passes EXCHANGE_KEYS_MASTER_KEY from a secret store).
  */
 function localMasterKey(dataDir: string): string {
-  const file = path.join(dataDir, 'exchange-keys-master.key');
+  return localSecret(dataDir, 'exchange-keys-master.key');
+}
+
+/** 32 random bytes (hex) kept in `dataDir/name`, made on first use, readable by the owner only. */
+export function localSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32).toString('hex');

@@ -116,6 +116,7 @@ async function main(): Promise<void> {
     };
     const server = await startRpcServer({
       port: config.BILLING_PORT,
+      host: config.RPC_HOST,
       logger,
       interceptors: [requireServiceToken({ service: 'billing', allowedCallers: ALLOWED_CALLERS.billing, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {

@@ -77,6 +77,11 @@ export const commonConfigShape = {
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
 };
 
+/** Services that serve gRPC: where they listen (all interfaces in containers; `npm start`: loopback). */
+export const rpcHostShape = {
+  RPC_HOST: z.string().default('0.0.0.0'),
+};
+
 /**
  * Every service signs or checks internal calls (see service-auth.ts). Required: a service
  * without it refuses to start rather than run open.

@@ -80,6 +80,7 @@ async function main(): Promise<void> {
 
     const server = await startRpcServer({
       port: config.TRADING_PORT,
+      host: config.RPC_HOST,
       logger,
       interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
