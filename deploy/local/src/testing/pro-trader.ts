@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Stack } from '../stack';
+import { waitFor } from '../tools';
 import { TEST_SECRETS } from './billing-harness';
 import { stackBillingClient, stackTradingClient } from './service-clients';
 
@@ -26,6 +27,12 @@ export async function createProTrader(stack: Stack, label = 'trader'): Promise<{
   });
   const res = await fetch(`${stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': signStripe(body) }, body });
   if (res.status !== 200) throw new Error(`subscribing ${user.id} to pro answered ${res.status}`);
+  // The gateway answers once the event is stored; billing applies it afterwards. Until it
+  // has, an alert would be refused as not_entitled (seen on a loaded machine).
+  await waitFor(`billing to put ${user.id} on pro`, async () => {
+    const { subscription } = await billing.getUser({ userId: user.id });
+    return subscription?.features.includes('auto_trading') ?? false;
+  }, 20_000, 50);
   const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
   return { id: user.id, secret };
 }
