@@ -1,9 +1,10 @@
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@tbot/common';
+import { commonConfigShape, env, loadConfig, serviceAuthConfigShape } from '@tbot/common';
 
 export const gatewayConfigSchema = z.object({
   ...commonConfigShape,
+  ...serviceAuthConfigShape,
   PORT: env.port(8080),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   TRADING_URL: env.url().default('http://127.0.0.1:50052'),

@@ -1,4 +1,4 @@
-import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown } from '@tbot/common';
+import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown, ServiceTokens } from '@tbot/common';
 import { createServer } from 'node:http';
 import { createApp } from './app';
 import { createRpcClients } from './rpc-clients';
@@ -14,7 +14,11 @@ async function main(): Promise<void> {
     if (!config.PAYSTACK_SECRET_KEY) logger.warn('PAYSTACK_SECRET_KEY is not set: Paystack webhooks answer 503');
     if (!config.AUTH_JWT_SECRET) logger.warn('AUTH_JWT_SECRET is not set: signed-in routes answer 503');
 
-    const clients = createRpcClients({ billing: config.BILLING_URL, trading: config.TRADING_URL }, config.RPC_TIMEOUT_MS);
+    const clients = createRpcClients(
+      { billing: config.BILLING_URL, trading: config.TRADING_URL },
+      config.RPC_TIMEOUT_MS,
+      new ServiceTokens('gateway', config.SERVICE_TOKEN_SECRET[0]!),
+    );
     const nc = await connectNats(config.NATS_URL, 'gateway', logger);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const ingest = { js: nc.jetstream(), publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS };

@@ -1,6 +1,6 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, clientTracingInterceptor, Health, TradingService } from '@tbot/common';
+import { BillingService, clientTracingInterceptor, Health, serviceTokenInterceptor, type ServiceTokens, TradingService } from '@tbot/common';
 
 export interface RpcClients {
   billing: Client<typeof BillingService>;
@@ -9,12 +9,19 @@ export interface RpcClients {
   tradingHealth: Client<typeof Health>;
 }
 
-/** gRPC over HTTP/2 to the internal services; every call gets the deadline unless it sets its own. */
-export function createRpcClients(urls: { billing: string; trading: string }, timeoutMs: number): RpcClients {
-  const transport = (baseUrl: string) =>
-    createGrpcTransport({ baseUrl, defaultTimeoutMs: timeoutMs, interceptors: [clientTracingInterceptor] });
-  const billing = transport(urls.billing);
-  const trading = transport(urls.trading);
+/**
+ * gRPC over HTTP/2 to the internal services; every call gets the deadline unless it sets its
+ * own, and a service token naming the gateway (health calls too: they need none, it costs nothing).
+ */
+export function createRpcClients(urls: { billing: string; trading: string }, timeoutMs: number, tokens: ServiceTokens): RpcClients {
+  const transport = (baseUrl: string, audience: 'billing' | 'trading') =>
+    createGrpcTransport({
+      baseUrl,
+      defaultTimeoutMs: timeoutMs,
+      interceptors: [clientTracingInterceptor, serviceTokenInterceptor(tokens, audience)],
+    });
+  const billing = transport(urls.billing, 'billing');
+  const trading = transport(urls.trading, 'trading');
   return {
     billing: createClient(BillingService, billing),
     billingHealth: createClient(Health, billing),

@@ -46,7 +46,7 @@ describe('billing events survive a NATS outage', () => {
 
   it('publishes a change made while NATS was down once NATS is back, exactly once', async () => {
     expect(h.stack.children.has('nats')).toBe(true); // the stack started this NATS
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     const user = await billing.createUser({ email: `${nextId('n')}@example.com` });
     const id = nextId('sub');
     const t = nowSeconds() - 10;
@@ -94,8 +94,8 @@ describe('billing events survive a NATS outage', () => {
   });
 
   it('publishes trading events from an order placed while NATS was down, once NATS is back', async () => {
-    const billing = billingClient(h.stack.billingUrl);
-    const trading = tradingClient(h.stack.tradingUrl);
+    const billing = billingClient(h.stack);
+    const trading = tradingClient(h.stack);
     const user = await billing.createUser({ email: `${nextId('nt')}@example.com` });
     expect(await webhooks(h.stack).stripe(event('customer.subscription.created', subscriptionNew({ userId: user.id })))).toBe('applied');
     const { secret } = await trading.rotateWebhookSecret({ userId: user.id });

@@ -69,7 +69,7 @@ describe('operating the gateway', () => {
   });
 
   it('accepts webhooks while billing is down and applies them once billing is back', async () => {
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     const user = await billing.createUser({ email: `${nextId('o')}@example.com` });
     const e = event('customer.subscription.created', subscriptionNew({ userId: user.id }));
 
@@ -83,7 +83,7 @@ describe('operating the gateway', () => {
     expect(await postStripe(gw, e)).toMatchObject({ status: 200, body: { status: 'accepted', event_id: `stripe:${e.id}` } });
 
     await h.stack.startService('billing');
-    expect(await outcomeOf(h.stack.billingUrl, `stripe:${e.id}`, 30_000)).toBe('applied');
+    expect(await outcomeOf(h.stack, `stripe:${e.id}`, 30_000)).toBe('applied');
     expect((await billing.getUser({ userId: user.id })).subscription?.plan).toBe('pro');
     const metrics = (await request(h.stack.billingMetricsUrl)).body as string;
     expect(metrics).toMatch(/webhook_events_applied_total\{provider="stripe",event_type="customer.subscription.created",outcome="applied"\} 1/);

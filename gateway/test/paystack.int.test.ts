@@ -22,7 +22,7 @@ describe('Paystack through the gateway', () => {
       },
     });
     gw = h.stack.gatewayUrl;
-    billing = billingClient(h.stack.billingUrl);
+    billing = billingClient(h.stack);
     deliver = webhooks(h.stack);
   });
   afterAll(async () => {

@@ -19,7 +19,7 @@ describe('Stripe webhooks through the gateway', () => {
       serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com,https://a.example', AUTH_JWT_AUDIENCE: TEST_AUDIENCE } },
     });
     gw = h.stack.gatewayUrl;
-    billing = billingClient(h.stack.billingUrl);
+    billing = billingClient(h.stack);
     deliver = webhooks(h.stack);
   });
   afterAll(async () => {

@@ -30,7 +30,7 @@ describe('one trace from the webhook to the NATS event', () => {
   });
 
   it('links gateway HTTP, gRPC client and server, MongoDB and the NATS publish in one trace, and the message carries it', async () => {
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     const user = await billing.createUser({ email: `${nextId('t')}@example.com` });
     const nc = await connect({ servers: h.stack.natsUrl });
     const messages: Msg[] = [];
@@ -42,7 +42,7 @@ describe('one trace from the webhook to the NATS event', () => {
       const e = event('customer.subscription.created', subscriptionNew({ userId: user.id }));
       const res = await postStripe(h.stack.gatewayUrl, e);
       expect(res.body.status).toBe('accepted');
-      expect(await outcomeOf(h.stack.billingUrl, `stripe:${e.id}`)).toBe('applied');
+      expect(await outcomeOf(h.stack, `stripe:${e.id}`)).toBe('applied');
 
       const span = (pred: (s: CollectedSpan) => boolean) => h.collector.spans.find(pred);
       const subject = 'webhooks.stripe.customer.subscription.created';

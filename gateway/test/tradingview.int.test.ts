@@ -31,8 +31,8 @@ describe('TradingView alerts to trades', () => {
       },
     });
     gw = h.stack.gatewayUrl;
-    billing = billingClient(h.stack.billingUrl);
-    trading = tradingClient(h.stack.tradingUrl);
+    billing = billingClient(h.stack);
+    trading = tradingClient(h.stack);
     h.okx.setBalance('USDT', 100_000);
     h.okx.setPrice('BTC-USDT', 37_000);
     h.okx.setPrice('BTC-USDT-SWAP', 37_000);

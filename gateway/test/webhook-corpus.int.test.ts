@@ -95,7 +95,7 @@ describe('real webhook bodies from the shared corpus', () => {
     // de-duplicate against an earlier run (2-minute window) or hand to another stack's billing.
     h = await startBillingHarness({ env: { NATS_URL: `nats://127.0.0.1:${await freePort()}` } });
     const gw = h.stack.gatewayUrl;
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     // All posted first, one after another (sorted, so which of two files sharing an event id
     // is the duplicate does not vary)...
     for (const f of corpus.files) {
@@ -113,7 +113,7 @@ describe('real webhook bodies from the shared corpus', () => {
         const key = r.answer?.status === 200 ? (r.answer.body?.event_id as unknown) : undefined;
         if (typeof key !== 'string') return;
         try {
-          r.outcome = await outcomeOf(h!.stack.billingUrl, key, 20_000);
+          r.outcome = await outcomeOf(h!.stack, key, 20_000);
         } catch (err) {
           r.outcomeError = String(err);
         }

@@ -18,7 +18,7 @@ describe('webhooks that cannot be applied: dead letters and replay', () => {
   let db: mongoose.Connection;
 
   const cli = async (args: string[]) =>
-    (await run(process.execPath, [CLI, ...args], { env: { ...process.env, BILLING_URL: h.stack.billingUrl } })).stdout;
+    (await run(process.execPath, [CLI, ...args], { env: { ...process.env, BILLING_URL: h.stack.billingUrl, SERVICE_TOKEN_SECRET: h.stack.serviceTokenSecret } })).stdout;
 
   beforeAll(async () => {
     h = await startBillingHarness({ serviceEnv: { billing: { WEBHOOK_MAX_DELIVER: '3' } } });
@@ -30,7 +30,7 @@ describe('webhooks that cannot be applied: dead letters and replay', () => {
   });
 
   it('dead-letters a poison event after WEBHOOK_MAX_DELIVER attempts, announces it, and applies it on replay once the cause is fixed', async () => {
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     const user = await billing.createUser({ email: `${nextId('d')}@example.com` });
     // A user record damaged by hand: no subscription state can be written into it.
     await db.collection('users').updateOne({ _id: user.id as never }, { $set: { subscription: 'damaged' } });
@@ -46,7 +46,7 @@ describe('webhooks that cannot be applied: dead letters and replay', () => {
       const res = await postStripe(h.stack.gatewayUrl, e);
       expect(res).toMatchObject({ status: 200, body: { status: 'accepted' } });
       const key = `stripe:${e.id}`;
-      expect(await outcomeOf(h.stack.billingUrl, key, 30_000)).toBe('dead_letter');
+      expect(await outcomeOf(h.stack, key, 30_000)).toBe('dead_letter');
 
       const dead = await billing.getWebhookEvent({ eventKey: key });
       expect(dead).toMatchObject({ state: 'dead_letter', provider: 'stripe', type: 'customer.subscription.created', attempts: 3 });
@@ -76,7 +76,7 @@ describe('webhooks that cannot be applied: dead letters and replay', () => {
   });
 
   it('re-delivers a time range from the stream through the same ledger: nothing applied twice', async () => {
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     const deliver = webhooks(h.stack);
     const user = await billing.createUser({ email: `${nextId('r')}@example.com` });
     const since = new Date(Date.now() - 1000);

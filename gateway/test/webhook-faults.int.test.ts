@@ -91,7 +91,7 @@ describe('webhook intake and billing under faults, with load', () => {
     h.stack.children.set('ferretdb', ferret.child);
     expect(h.stack.children.has('nats')).toBe(true);
     db = await mongoose.createConnection(ferret.uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
-    const billing = billingClient(h.stack.billingUrl);
+    const billing = billingClient(h.stack);
     users = [];
     for (let i = 0; i < USERS; i++) users.push(loadUser((await billing.createUser({ email: `${nextId('f')}@example.com` })).id));
   });

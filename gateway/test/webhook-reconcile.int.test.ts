@@ -12,7 +12,7 @@ describe('reconciliation with Stripe and Paystack', () => {
   beforeAll(async () => {
     // Unconfirmed Paystack payments are verified after 60 ms here (30 min in production).
     h = await startBillingHarness({ serviceEnv: { billing: { PAYSTACK_RECONCILE_MINUTES: '0.001' } } });
-    billing = billingClient(h.stack.billingUrl);
+    billing = billingClient(h.stack);
   });
   afterAll(async () => {
     await h?.stop();
@@ -46,7 +46,7 @@ describe('reconciliation with Stripe and Paystack', () => {
 
     h.paystack.pay(reference);
     expect((await billing.reconcileWebhooks({})).paystack).toBe(1);
-    expect(await outcomeOf(h.stack.billingUrl, `paystack:charge:${reference}`)).toBe('applied');
+    expect(await outcomeOf(h.stack, `paystack:charge:${reference}`)).toBe('applied');
     expect((await billing.getUser({ userId: user.id })).subscription).toMatchObject({ plan: 'pro', status: 'active', provider: 'paystack' });
     // Confirmed now: not verified again.
     const verifies = () => h.paystack.requests.filter((r) => r.path.includes(`/transaction/verify/${reference}`)).length;

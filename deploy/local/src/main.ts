@@ -4,14 +4,29 @@
  * Ctrl-C stops everything.
  */
 import * as path from 'node:path';
-import { startStack, REPO_ROOT } from './stack';
+import { localSecret, startStack, REPO_ROOT } from './stack';
+
+const SERVICE_TOKEN_FILE = 'service-token.secret';
 
 async function main() {
   const dataDir = process.env.LOCAL_DATA_DIR ?? path.join(REPO_ROOT, '.data');
-  const stack = await startStack({ dataDir, gatewayPort: Number(process.env.PORT ?? 8080) });
+  // Kept in the data directory (not one per run) so `npm run webhooks` and grpcurl can sign
+  // their calls with it: SERVICE_TOKEN_SECRET=$(cat .data/service-token.secret).
+  const serviceTokenSecret = process.env.SERVICE_TOKEN_SECRET || localSecret(dataDir, SERVICE_TOKEN_FILE);
+  const stack = await startStack({
+    dataDir,
+    env: { SERVICE_TOKEN_SECRET: serviceTokenSecret },
+    gatewayPort: Number(process.env.PORT ?? 8080),
+    // The documented ports, so grpcurl and `npm run webhooks` find billing and trading
+    // (the stack binds them to 127.0.0.1; tests take free ports instead).
+    billingPort: Number(process.env.BILLING_PORT || 50051),
+    tradingPort: Number(process.env.TRADING_PORT || 50052),
+  });
   process.stdout.write(
     `\nready: gateway ${stack.gatewayUrl} (try ${stack.gatewayUrl}/readyz), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, ` +
-      `MongoDB ${stack.mongoUri}, NATS ${stack.natsUrl}\nCtrl-C stops everything.\n\n`,
+      `MongoDB ${stack.mongoUri}, NATS ${stack.natsUrl}\n` +
+      (process.env.SERVICE_TOKEN_SECRET ? '' : `internal calls are signed with the secret in ${path.join(dataDir, SERVICE_TOKEN_FILE)}\n`) +
+      `Ctrl-C stops everything.\n\n`,
   );
   let stopping = false;
   const stop = async () => {

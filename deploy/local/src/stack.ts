@@ -49,6 +49,8 @@ export interface Stack {
   billingMetricsUrl: string;
   mongoUri: string;
   natsUrl: string;
+  /** SERVICE_TOKEN_SECRET every service of this stack was given (tests sign their calls with it). */
+  serviceTokenSecret: string;
   children: Map<string, Child>;
   startService(name: ServiceName): Promise<Child>;
   stop(): Promise<void>;
@@ -59,7 +61,10 @@ export interface Stack {
  * billing and the gateway, and waits until the gateway is ready.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const baseEnv = { ...process.env, ...opts.env };
+  // One secret per stack unless given: internal calls need one, and nothing outside the
+  // stack (tests aside, which read it from the Stack) has any business calling in.
+  const serviceTokenSecret = opts.env?.SERVICE_TOKEN_SECRET || process.env.SERVICE_TOKEN_SECRET || randomBytes(32).toString('hex');
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SERVICE_TOKEN_SECRET: serviceTokenSecret };
   const children = new Map<string, Child>();
   const stopAll = async () => {
     // Services first, so they can close their connections to the stores cleanly.
@@ -97,6 +102,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         MONGODB_URI: mongoUri,
         NATS_URL: natsUrl,
         BILLING_PORT: String(billingPort),
+        RPC_HOST: '127.0.0.1',
         METRICS_PORT: String(billingMetricsPort),
         ...opts.serviceEnv?.billing,
       },
@@ -106,6 +112,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         MONGODB_URI: mongoUri,
         NATS_URL: natsUrl,
         TRADING_PORT: String(tradingPort),
+        RPC_HOST: '127.0.0.1',
         BILLING_URL: billingUrl,
         EXCHANGE_KEYS_MASTER_KEY: baseEnv.EXCHANGE_KEYS_MASTER_KEY || localMasterKey(opts.dataDir),
         ...opts.serviceEnv?.trading,
@@ -147,7 +154,19 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
     }, 60_000, 200);
     const billingMetricsUrl = `http://127.0.0.1:${billingMetricsPort}/metrics`;
-    return { dataDir: opts.dataDir, gatewayUrl, billingUrl, tradingUrl, billingMetricsUrl, mongoUri, natsUrl, children, startService, stop: stopAll };
+    return {
+      dataDir: opts.dataDir,
+      gatewayUrl,
+      billingUrl,
+      tradingUrl,
+      billingMetricsUrl,
+      mongoUri,
+      natsUrl,
+      serviceTokenSecret,
+      children,
+      startService,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;
@@ -159,7 +178,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
  * protects (production passes EXCHANGE_KEYS_MASTER_KEY from a secret store).
  */
 function localMasterKey(dataDir: string): string {
-  const file = path.join(dataDir, 'exchange-keys-master.key');
+  return localSecret(dataDir, 'exchange-keys-master.key');
+}
+
+/** 32 random bytes (hex) kept in `dataDir/name`, made on first use, readable by the owner only. */
+export function localSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32).toString('hex');

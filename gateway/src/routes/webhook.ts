@@ -164,12 +164,11 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too
 }
 
 /**
- * Answers at once and closes the connection after it. The rest of the body is read and
- * dropped meanwhile, up to a bound: a client still sending would otherwise get a broken
- * pipe instead of the answer.
+ * Answers at once; the rest of the body is read and dropped meanwhile, up to a bound (then
+ * the connection is cut). Closing at once instead would reset the connection under a
+ * client still sending, which then never reads the answer.
  */
 function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
-  res.setHeader('Connection', 'close');
   sendError(res, status, code, message);
   let dropped = 0;
   const cut = () => req.destroy();

@@ -1,17 +1,20 @@
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, Outcome, TradingService } from '@tbot/common';
-import { TEST_SECRETS } from '@tbot/local-stack/dist/testing';
+import { Outcome } from '@tbot/common';
+import type { Stack } from '@tbot/local-stack';
+import { stackBillingClient, stackTradingClient, TEST_SECRETS } from '@tbot/local-stack/dist/testing';
 import jwt from 'jsonwebtoken';
 import { signStripePayload } from '../../src/webhook-signatures/stripe';
 import { signPaystackPayload } from '../../src/webhook-signatures/paystack';
 
-export function billingClient(baseUrl: string) {
-  return createClient(BillingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 5000 }));
+type BillingAt = Pick<Stack, 'billingUrl' | 'serviceTokenSecret'>;
+
+/** Billing as the gateway calls it (with the stack's service token). */
+export function billingClient(stack: BillingAt) {
+  return stackBillingClient(stack, { timeoutMs: 5000 });
 }
 
-export function tradingClient(baseUrl: string) {
-  return createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 10_000 }));
+/** Trading as the gateway calls it (with the stack's service token). */
+export function tradingClient(stack: Pick<Stack, 'tradingUrl' | 'serviceTokenSecret'>) {
+  return stackTradingClient(stack, { timeoutMs: 10_000 });
 }
 
 /** POSTs an alert as TradingView does: the message as the body, no headers of its own. */
@@ -96,8 +99,8 @@ export async function request(url: string, init: RequestInit = {}): Promise<Answ
 }
 
 /** The ledger's outcome of an event, once billing has finished with it (polls GetWebhookEvent). */
-export async function outcomeOf(billingUrl: string, eventKey: string, timeoutMs = 20_000): Promise<string> {
-  const billing = billingClient(billingUrl);
+export async function outcomeOf(stack: BillingAt, eventKey: string, timeoutMs = 20_000): Promise<string> {
+  const billing = billingClient(stack);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     // Billing may be starting: keep asking until the deadline.
@@ -116,10 +119,10 @@ export async function outcomeOf(billingUrl: string, eventKey: string, timeoutMs 
  * Webhooks as the providers send them, each followed until billing has applied it: the
  * gateway answers once the event is stored; the outcome is the ledger's.
  */
-export function webhooks(stack: { gatewayUrl: string; billingUrl: string }) {
+export function webhooks(stack: BillingAt & { gatewayUrl: string }) {
   const follow = async (answer: Answer): Promise<string> => {
     if (answer.status !== 200) throw new Error(`webhook answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    return outcomeOf(stack.billingUrl, answer.body.event_id as string);
+    return outcomeOf(stack, answer.body.event_id as string);
   };
   return {
     stripe: async (event: unknown, opts?: Parameters<typeof postStripe>[2]) => follow(await postStripe(stack.gatewayUrl, event, opts)),

@@ -1,9 +1,11 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@tbot/common';
+import { commonConfigShape, env, loadConfig, rpcHostShape, serviceAuthConfigShape } from '@tbot/common';
 
 export const billingConfigSchema = z.object({
   ...commonConfigShape,
+  ...serviceAuthConfigShape,
+  ...rpcHostShape,
   BILLING_PORT: env.port(50051),
   MONGODB_URI: z.string().min(1),
   PLANS_FILE: z.string().default(path.join(__dirname, '..', 'plans.json')),

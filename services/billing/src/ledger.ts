@@ -207,13 +207,14 @@ export class EventLedger {
 
     const { Ledger, Unmatched } = this.models;
     try {
-      // Events first: once the ledger has an outcome, its events must already be durable
-      // (in JetStream, or in the outbox). A crash before the outcome is recorded leaves
-      // the claim to expire; the next delivery re-runs the effect, which announces the
-      // same events again under the same ids.
+      // The changes first, then their events, then the outcomes: nothing is announced that
+      // is not stored, and once the ledger has an outcome its events are durable (in
+      // JetStream, or in the outbox). A crash in between leaves the claims to expire; the
+      // next delivery decides again from what is stored: the change it finds already
+      // made is announced again under the same ids (JetStream drops the repeat).
+      await work.commit();
       if (durableInput) await this.outbox.deliver(events);
       else for (const part of chunks(events)) await this.outbox.store(part);
-      await work.commit();
       for (const part of chunks(parked)) await Unmatched.bulkWrite(part, { ordered: false });
       await Promise.all(replaced.map((id) => Ledger.deleteOne({ _id: id })));
       for (const part of chunks(entries)) {

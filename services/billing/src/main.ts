@@ -1,4 +1,5 @@
 import {
+  ALLOWED_CALLERS,
   BillingService,
   connectMongo,
   connectNats,
@@ -13,6 +14,7 @@ import {
   pingMongo,
   Outbox,
   registerHealth,
+  requireServiceToken,
   startMetricsServer,
   startRpcServer,
 } from '@tbot/common';
@@ -114,7 +116,9 @@ async function main(): Promise<void> {
     };
     const server = await startRpcServer({
       port: config.BILLING_PORT,
+      host: config.RPC_HOST,
       logger,
+      interceptors: [requireServiceToken({ service: 'billing', allowedCallers: ALLOWED_CALLERS.billing, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
         router.service(BillingService, impl);
         registerHealth(router, [BillingService.typeName], dependencies);

@@ -1,15 +1,17 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { signServiceToken } from '@tbot/common';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // A plain @grpc/grpc-js client built from our .proto files, as any internal client in any
-// language would be: proves billing speaks real gRPC, not just Connect.
+// language would be: proves billing speaks real gRPC, not just Connect. It signs its calls
+// as the gateway does, with a service token in the `authorization` metadata.
 
 const PROTO_DIR = path.resolve(__dirname, '..', '..', '..', 'proto');
 
 type Callback<T> = (err: grpc.ServiceError | null, res: T) => void;
-type Rpc = (req: object, cb: Callback<any>) => void;
+type Rpc = (req: object, metadata: grpc.Metadata, cb: Callback<any>) => void;
 
 function load(file: string) {
   const def = protoLoader.loadSync(file, {
@@ -22,10 +24,12 @@ function load(file: string) {
   return grpc.loadPackageDefinition(def) as any;
 }
 
+let metadata = new grpc.Metadata();
+
 function call<T = any>(client: grpc.Client, method: string, req: object): Promise<T> {
   return new Promise((resolve, reject) => {
     const fn = (client as unknown as Record<string, Rpc>)[method]!.bind(client);
-    fn(req, (err, res) => (err ? reject(err) : resolve(res)));
+    fn(req, metadata, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 
@@ -36,6 +40,8 @@ describe('BillingService over plain gRPC (grpc-js + proto-loader)', () => {
 
   beforeAll(async () => {
     h = await startBillingHarness();
+    metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${signServiceToken({ secret: h.stack.serviceTokenSecret, issuer: 'gateway', audience: 'billing' })}`);
     const target = h.stack.billingUrl.replace('http://', '');
     const billingPkg = load('billing/v1/billing.proto');
     const healthPkg = load('grpc/health/v1/health.proto');
@@ -184,5 +190,18 @@ describe('BillingService over plain gRPC (grpc-js + proto-loader)', () => {
       call(billing, 'RedeliverWebhooks', { provider: 'stripe', since: { seconds: String(Math.floor(Date.now() / 1000) - 60), nanos: 0 } }),
     ).resolves.toMatchObject({ count: expect.any(Number) });
     await expect(call(billing, 'ReconcileWebhooks', {})).resolves.toMatchObject({ stripe: expect.any(Number), paystack: 0 });
+  });
+
+  it('answers health without a token and refuses billing calls without one (UNAUTHENTICATED)', async () => {
+    const none = new grpc.Metadata();
+    const bare = <T>(client: grpc.Client, method: string, req: object) =>
+      new Promise<T>((resolve, reject) => {
+        const fn = (client as unknown as Record<string, Rpc>)[method]!.bind(client);
+        fn(req, none, (err, res) => (err ? reject(err) : resolve(res)));
+      });
+    await expect(bare(health, 'Check', { service: '' })).resolves.toEqual({ status: 'SERVING' });
+    await expect(bare(billing, 'GetUser', { user_id: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+    });
   });
 });

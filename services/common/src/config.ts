@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseServiceTokenSecrets } from './service-auth';
 
 /** Thrown when the environment does not satisfy a service's schema; names every bad variable. */
 export class ConfigError extends Error {
@@ -55,6 +56,16 @@ export const env = {
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /** SERVICE_TOKEN_SECRET: comma-separated, first signs, all verify; each at least 32 bytes. */
+  serviceTokenSecrets: () =>
+    z.string().transform((v, ctx) => {
+      try {
+        return parseServiceTokenSecrets(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
@@ -64,4 +75,17 @@ export const commonConfigShape = {
   LOG_LEVEL: env.logLevel(),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
+};
+
+/** Services that serve gRPC: where they listen (all interfaces in containers; `npm start`: loopback). */
+export const rpcHostShape = {
+  RPC_HOST: z.string().default('0.0.0.0'),
+};
+
+/**
+ * Every service signs or checks internal calls (see service-auth.ts). Required: a service
+ * without it refuses to start rather than run open.
+ */
+export const serviceAuthConfigShape = {
+  SERVICE_TOKEN_SECRET: env.serviceTokenSecrets(),
 };

@@ -4,6 +4,7 @@ export * from './mongo';
 export * from './nats';
 export * from './health';
 export * from './rpc-server';
+export * from './service-auth';
 export * from './shutdown';
 export * from './provider-events';
 export * from './periodic';

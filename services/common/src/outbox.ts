@@ -76,11 +76,11 @@ export class Outbox {
 
   /**
    * Publishes now, in order, and stores for the relay what could not be published. For
-   * changes whose cause is redelivered until it is acked (a JetStream message acked
-   * after this): announcing before the change is written is then safe, because a crash
-   * before the write means the cause comes back, the change is made and the same
-   * events (same ids: JetStream drops the repeats) are announced again. Throws only
-   * when an event could be neither published nor stored.
+   * changes already written whose cause is redelivered until it is acked (a JetStream
+   * message acked after this): a crash before the publish means the cause comes back and
+   * the same events (same ids: JetStream drops repeats) are announced then, so they
+   * need not be stored first. Throws only when an event could be neither published nor
+   * stored.
    */
   async deliver(events: OutboxEvent[]): Promise<void> {
     const traced = events.map((e) => ({ ...e, trace: e.trace ?? currentTrace() }));

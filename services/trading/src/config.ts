@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { commonConfigShape, env, loadConfig } from '@tbot/common';
+import { commonConfigShape, env, loadConfig, rpcHostShape, serviceAuthConfigShape } from '@tbot/common';
 
 export const tradingConfigSchema = z.object({
   ...commonConfigShape,
+  ...serviceAuthConfigShape,
+  ...rpcHostShape,
   TRADING_PORT: env.port(50052),
   MONGODB_URI: z.string().min(1),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),

@@ -1,6 +1,7 @@
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import {
+  ALLOWED_CALLERS,
   BillingService,
   clientTracingInterceptor,
   connectMongo,
@@ -12,6 +13,9 @@ import {
   onShutdown,
   pingMongo,
   registerHealth,
+  requireServiceToken,
+  serviceTokenInterceptor,
+  ServiceTokens,
   startRpcServer,
   TradingService,
 } from '@tbot/common';
@@ -39,9 +43,14 @@ async function main(): Promise<void> {
     const nc = await connectNats(config.NATS_URL, 'trading', logger);
     await ensureStream(nc, TRADING_STREAM, TRADING_SUBJECTS);
 
+    const tokens = new ServiceTokens('trading', config.SERVICE_TOKEN_SECRET[0]!);
     const billing = createClient(
       BillingService,
-      createGrpcTransport({ baseUrl: config.BILLING_URL, defaultTimeoutMs: config.RPC_TIMEOUT_MS, interceptors: [clientTracingInterceptor] }),
+      createGrpcTransport({
+        baseUrl: config.BILLING_URL,
+        defaultTimeoutMs: config.RPC_TIMEOUT_MS,
+        interceptors: [clientTracingInterceptor, serviceTokenInterceptor(tokens, 'billing')],
+      }),
     );
     const events = new TradingEvents(mongo, nc.jetstream(), logger);
     await events.init();
@@ -71,7 +80,9 @@ async function main(): Promise<void> {
 
     const server = await startRpcServer({
       port: config.TRADING_PORT,
+      host: config.RPC_HOST,
       logger,
+      interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
         router.service(TradingService, tradingService({ models, accounts, signals }));
         registerHealth(router, [TradingService.typeName], {

@@ -1,7 +1,4 @@
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { TradingService } from '@tbot/common';
-import { createProTrader, startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { createProTrader, stackTradingClient, startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // OKX (even its public market list) unreachable: an alert fails visibly, it does not hang
 // as "accepted".
@@ -17,7 +14,7 @@ describe('trading with OKX unreachable', () => {
   });
 
   it('answers 422 exchange_unavailable and records the signal as failed', async () => {
-    const trading = createClient(TradingService, createGrpcTransport({ baseUrl: h.stack.tradingUrl }));
+    const trading = stackTradingClient(h.stack);
     const { id, secret } = await createProTrader(h.stack, 'okx-down');
     const user = { id };
 

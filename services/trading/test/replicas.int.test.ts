@@ -1,8 +1,6 @@
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { SignalStatus, TradingService } from '@tbot/common';
+import { SignalStatus } from '@tbot/common';
 import { freePort, SERVICE_NODE_ARGS, SERVICES, spawnChild, waitFor, canConnect, type Child } from '@tbot/local-stack';
-import { createProTrader, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { createProTrader, stackTradingClient, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // Two trading replicas share one MongoDB: a user's signals must still run one at a time,
 // or both replicas would count "0 orders this minute" and both would trade.
@@ -27,6 +25,7 @@ describe('trading replicas', () => {
           MONGODB_URI: h.stack.mongoUri,
           NATS_URL: h.stack.natsUrl,
           BILLING_URL: h.stack.billingUrl,
+          SERVICE_TOKEN_SECRET: h.stack.serviceTokenSecret,
           TRADING_PORT: String(port),
           EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
           OKX_API_BASE: h.okx.url,
@@ -42,7 +41,7 @@ describe('trading replicas', () => {
   });
 
   const replicas = () =>
-    [h.stack.tradingUrl, secondUrl].map((baseUrl) => createClient(TradingService, createGrpcTransport({ baseUrl, defaultTimeoutMs: 20_000 })));
+    [h.stack.tradingUrl, secondUrl].map((baseUrl) => stackTradingClient(h.stack, { baseUrl, timeoutMs: 20_000 }));
 
   const proUser = () => createProTrader(h.stack, 'replicas');
 

@@ -6,10 +6,7 @@
  *
  * Environment: BENCH_ALERTS (default 400), BENCH_CONCURRENCY (8), BENCH_TRADERS (20).
  */
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { TradingService } from '@tbot/common';
-import { createProTrader, startBillingHarness } from '../testing';
+import { createProTrader, stackTradingClient, startBillingHarness } from '../testing';
 import { benchDatabaseEnv, percentile, report, rssMb, runBench, type Row } from './report';
 
 const TARGETS = { p95Ms: 1000, p99Ms: 2000, minPerSecond: 15, tradingRssMb: 300 };
@@ -28,7 +25,7 @@ async function main() {
     serviceEnv: { gateway: { TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '1000000', TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '1000000' } },
   });
   try {
-    const trading = createClient(TradingService, createGrpcTransport({ baseUrl: h.stack.tradingUrl }));
+    const trading = stackTradingClient(h.stack);
     const traders: Array<{ id: string; secret: string }> = [];
     for (let i = 0; i < TRADERS; i++) {
       const user = await createProTrader(h.stack, 'tv-bench');

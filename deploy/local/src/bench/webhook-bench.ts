@@ -25,14 +25,12 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, WEBHOOK_CONSUMER, WEBHOOK_STREAM } from '@tbot/common';
+import { WEBHOOK_CONSUMER, WEBHOOK_STREAM } from '@tbot/common';
 import mongoose from 'mongoose';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { spawnChild, type Child } from '../child';
 import { canConnect, freePort, waitFor } from '../tools';
-import { signStripe, startBillingHarness, TEST_SECRETS, type BillingHarness } from '../testing';
+import { signStripe, stackBillingClient, startBillingHarness, TEST_SECRETS, type BillingHarness } from '../testing';
 import { percentile, report, rssMb, runBench, type Row } from './report';
 
 const TARGETS = {
@@ -457,7 +455,7 @@ async function runBackend(backend: string, env: NodeJS.ProcessEnv): Promise<Back
     await conn.asPromise();
     nc = await connect({ servers: h.stack.natsUrl, name: 'webhook-bench' });
     const jsm = await nc.jetstreamManager();
-    const billing = createClient(BillingService, createGrpcTransport({ baseUrl: h.stack.billingUrl }));
+    const billing = stackBillingClient(h.stack);
     const users: string[] = [];
     for (let i = 0; i < USERS; i++) users.push((await billing.createUser({ email: `bench-${RUN}-${i}@example.com` })).id);
     await naiveDb.collection('users').insertMany(

@@ -20,8 +20,9 @@ export const TEST_SECRETS = {
 };
 
 /** Every secret the harness configures, by name (what no log line may contain). */
-function harnessSecrets(): Record<string, string> {
+function harnessSecrets(stack: Stack): Record<string, string> {
   return {
+    SERVICE_TOKEN_SECRET: stack.serviceTokenSecret,
     STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
     ...Object.fromEntries(TEST_SECRETS.stripeWebhookSecrets.map((s, i) => [`STRIPE_WEBHOOK_SECRET[${i}]`, s])),
     PAYSTACK_SECRET_KEY: TEST_SECRETS.paystackSecretKey,
@@ -98,7 +99,7 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
       logs,
       async stop() {
         await stack.stop();
-        const leaked = secretsInLogs(logs, harnessSecrets());
+        const leaked = secretsInLogs(logs, harnessSecrets(stack));
         await stripeMock?.child.stop();
         await paystack.stop();
         await okx.stop();

@@ -5,3 +5,4 @@ export * from './stripe-mock';
 export * from './billing-harness';
 export * from './fake-okx';
 export * from './pro-trader';
+export * from './service-clients';

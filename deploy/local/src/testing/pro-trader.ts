@@ -1,9 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { createClient } from '@connectrpc/connect';
-import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, TradingService } from '@tbot/common';
 import type { Stack } from '../stack';
+import { waitFor } from '../tools';
 import { TEST_SECRETS } from './billing-harness';
+import { stackBillingClient, stackTradingClient } from './service-clients';
 
 /** A Stripe-Signature header for `body`, signed with the harness's first webhook secret. */
 export function signStripe(body: string, timestamp = Math.floor(Date.now() / 1000)): string {
@@ -16,8 +15,8 @@ export function signStripe(body: string, timestamp = Math.floor(Date.now() / 100
  * customer.subscription.created through the gateway), with a TradingView secret.
  */
 export async function createProTrader(stack: Stack, label = 'trader'): Promise<{ id: string; secret: string }> {
-  const billing = createClient(BillingService, createGrpcTransport({ baseUrl: stack.billingUrl }));
-  const trading = createClient(TradingService, createGrpcTransport({ baseUrl: stack.tradingUrl }));
+  const billing = stackBillingClient(stack);
+  const trading = stackTradingClient(stack);
   const unique = `${Date.now()}${randomBytes(4).toString('hex')}`;
   const user = await billing.createUser({ email: `${label}-${unique}@example.com` });
   const body = JSON.stringify({
@@ -28,6 +27,12 @@ export async function createProTrader(stack: Stack, label = 'trader'): Promise<{
   });
   const res = await fetch(`${stack.gatewayUrl}/api/payments/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': signStripe(body) }, body });
   if (res.status !== 200) throw new Error(`subscribing ${user.id} to pro answered ${res.status}`);
+  // The gateway answers once the event is stored; billing applies it afterwards. Until it
+  // has, an alert would be refused as not_entitled (seen on a loaded machine).
+  await waitFor(`billing to put ${user.id} on pro`, async () => {
+    const { subscription } = await billing.getUser({ userId: user.id });
+    return subscription?.features.includes('auto_trading') ?? false;
+  }, 20_000, 50);
   const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
   return { id: user.id, secret };
 }

@@ -16,7 +16,7 @@ export const USAGE = `usage: npm run webhooks -- <command>
   replay --provider stripe|paystack                      replay every dead letter of a provider
   replay [--provider …] --since 2h [--until 30m]         re-deliver what the stream received since then
   reconcile                                              ask Stripe and Paystack for what we missed, now
-BILLING_URL (default http://127.0.0.1:50051) says where billing is.`;
+BILLING_URL (default http://127.0.0.1:50051) says where billing is; SERVICE_TOKEN_SECRET (billing's) signs the calls.`;
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

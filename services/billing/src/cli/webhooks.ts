@@ -1,7 +1,7 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, Outcome, type WebhookEvent } from '@tbot/common';
+import { BillingService, Outcome, parseServiceTokenSecrets, serviceTokenInterceptor, ServiceTokens, type WebhookEvent } from '@tbot/common';
 import { parseWebhooksArgs, USAGE } from './webhooks-args';
 
 // The operator CLI over billing's webhook RPCs (see USAGE). Prints JSON lines.
@@ -27,9 +27,21 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
+  let secrets: string[];
+  try {
+    secrets = parseServiceTokenSecrets(process.env.SERVICE_TOKEN_SECRET ?? '');
+  } catch (err) {
+    process.stderr.write(`SERVICE_TOKEN_SECRET (billing's) is needed to call billing: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const tokens = new ServiceTokens('operator', secrets[0]!);
   const billing = createClient(
     BillingService,
-    createGrpcTransport({ baseUrl: process.env.BILLING_URL || 'http://127.0.0.1:50051', defaultTimeoutMs: 60_000 }),
+    createGrpcTransport({
+      baseUrl: process.env.BILLING_URL || 'http://127.0.0.1:50051',
+      defaultTimeoutMs: 60_000,
+      interceptors: [serviceTokenInterceptor(tokens, 'billing')],
+    }),
   );
   const print = (x: unknown) => process.stdout.write(`${JSON.stringify(x)}\n`);
   switch (command.cmd) {
