@@ -23,7 +23,7 @@ describe('internal calls need a service token', () => {
   let h: BillingHarness;
 
   beforeAll(async () => {
-    h = await startBillingHarness();
+    h = await startBillingHarness({ serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: 'https://example.com' } } });
   });
   afterAll(async () => {
     await h?.stop();
