@@ -114,8 +114,9 @@ export class EventLedger {
 
   /**
    * durableInput: the items come from messages that are delivered again until acked (the
-   * webhook stream), so their events may be published before the changes are written
-   * (see Outbox.deliver); otherwise events are stored in the outbox first.
+   * webhook stream), so their events are published directly once the changes are written
+   * (see Outbox.deliver); otherwise they are stored in the outbox before the outcome is
+   * recorded, and published after.
    */
   async applyBatch(items: LedgerItem[], opts: { durableInput?: boolean } = {}): Promise<ItemResult[]> {
     const work = this.opts.begin?.() ?? NO_UNIT;
@@ -127,7 +128,6 @@ export class EventLedger {
   }
 
   private async applyWithin(work: UnitOfWork, items: LedgerItem[], durableInput: boolean): Promise<ItemResult[]> {
-
     const results: ItemResult[] = new Array(items.length);
     const now = new Date();
     const leaseUntil = new Date(now.getTime() + (this.opts.leaseMs ?? 60_000));
