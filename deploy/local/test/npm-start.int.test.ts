@@ -19,7 +19,10 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       sink: (_name, line) => lines.push(line),
     });
     try {
-      await waitFor('"ready" from npm start', async () => lines.some((l) => l.startsWith('ready:')), 90_000, 200);
+      await waitFor('"ready" from npm start', async () => lines.some((l) => l.startsWith('ready:')), 90_000, 200).catch((err: Error) => {
+        // What it printed says why (a port in use, a service that exited).
+        throw new Error(`${err.message}\nlast lines of npm start:\n${lines.slice(-40).join('\n')}`);
+      });
       const ready = lines.find((l) => l.startsWith('ready:'))!;
       const mongoPort = Number(/mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(ready)?.[1]);
       expect(mongoPort).toBeGreaterThan(0);
@@ -37,5 +40,6 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       await main.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // Start-up waits up to 90 s on a busy machine; the test may take that long.
+  }, 120_000);
 });
