@@ -45,6 +45,10 @@ export const gatewayConfigSchema = z.object({
   WEBHOOK_RETENTION_HOURS: env.positiveInt(168),
   /** Longest wait for JetStream to confirm a webhook is stored; then 503 + Retry-After. */
   WEBHOOK_PUBLISH_TIMEOUT_MS: env.positiveInt(1000),
+  /** Longest a client may take to send a request's headers (slow clients hold connections). */
+  HTTP_HEADERS_TIMEOUT_MS: env.positiveInt(10_000),
+  /** Most open client connections; more are closed at once. */
+  HTTP_MAX_CONNECTIONS: env.positiveInt(10_000),
   /** Largest webhook body; larger ones get 413 before any work is done. */
   WEBHOOK_MAX_BYTES: env.positiveInt(1024 * 1024),
   /** Requests per minute per signed-in user on the payment-initiating routes. */

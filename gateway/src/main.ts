@@ -22,15 +22,24 @@ async function main(): Promise<void> {
     const nc = await connectNats(config.NATS_URL, 'gateway', logger);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const ingest = { js: nc.jetstream(), publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS };
-    const server = createServer(createApp(config, clients, ingest, nc, createMetrics(), logger));
+    const server = createServer(
+      {
+        // A client that sends its headers slowly (slowloris) is cut after HTTP_HEADERS_TIMEOUT_MS;
+        // the timeouts are checked every second rather than every 30 s.
+        headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+        requestTimeout: 30_000,
+        connectionsCheckingInterval: 1000,
+        // Providers keep connections open; shorter than a load balancer's idle timeout is wrong.
+        keepAliveTimeout: 65_000,
+      },
+      createApp(config, clients, ingest, nc, createMetrics(), logger),
+    );
+    // Past this many open connections new ones are closed at once: memory stays bounded.
+    server.maxConnections = config.HTTP_MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.PORT, () => resolve());
     });
-    // Providers keep connections open; shorter than a load balancer's idle timeout is wrong.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 30_000;
     logger.info({ port: config.PORT, billing: config.BILLING_URL, trading: config.TRADING_URL }, 'gateway listening');
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [

@@ -104,6 +104,8 @@ describe('hostile input against every public route', () => {
           TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '100000',
           TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '100000',
           TRADINGVIEW_IP_ALLOWLIST: 'false',
+          HTTP_HEADERS_TIMEOUT_MS: '2000',
+          HTTP_MAX_CONNECTIONS: '64',
         },
       },
     });
@@ -416,6 +418,42 @@ describe('hostile input against every public route', () => {
     }
     expect(problems).toEqual([]);
     for (const name of ['gateway', 'billing', 'trading']) expect(h.stack.children.get(name)?.proc.exitCode).toBeNull();
+  });
+
+  it('cuts a client that sends its headers too slowly, and keeps serving others meanwhile', async () => {
+    const url = new URL(gw);
+    const socket = net.connect(Number(url.port), url.hostname);
+    const began = Date.now();
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - began)));
+    socket.on('error', () => undefined);
+    socket.write('POST /api/payments/stripe/webhook HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => socket.write('X-Slow: a\r\n'), 500);
+    try {
+      expect((await send(gw, { method: 'GET', path: '/healthz' })).status).toBe(200);
+      const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 8000))]);
+      expect(ms).toBeLessThan(5000);
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
+  });
+
+  it('closes connections past HTTP_MAX_CONNECTIONS at once', async () => {
+    const url = new URL(gw);
+    const sockets = await Promise.all(
+      Array.from({ length: 70 }, () => new Promise<net.Socket>((resolve) => {
+        const s = net.connect(Number(url.port), url.hostname, () => resolve(s));
+        s.on('error', () => undefined);
+      })),
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sockets.filter((s) => s.destroyed || s.readableEnded).length).toBeGreaterThanOrEqual(6);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await send(gw, { method: 'GET', path: '/healthz' })).status).toBe(200);
   });
 
   it('refuses compressed bodies on signed routes: a signature is over what was sent', async () => {
