@@ -88,10 +88,10 @@ async function handle(
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity') {
     // Providers send plain bodies; a compressed one could not be checked against its signature as sent.
-    return refuseUnread(req, res, 415, 'unsupported_encoding', `content-encoding ${encoding} is not accepted`);
+    return refuseAndDrain(req, res, 415, 'unsupported_encoding', `content-encoding ${encoding} is not accepted`);
   }
   const raw = await readBody(req, limits.maxBytes);
-  if (raw === 'too_large') return refuseUnread(req, res, 413, 'payload_too_large', 'the body is too large');
+  if (raw === 'too_large') return refuseAndDrain(req, res, 413, 'payload_too_large', 'the body is too large');
   if (raw === 'aborted') return;
   const unconfigured = spec.unconfigured();
   if (unconfigured) return sendError(res, 503, 'not_configured', unconfigured);
@@ -168,7 +168,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | 'too
  * the connection is cut). Closing at once instead would reset the connection under a
  * client still sending, which then never reads the answer.
  */
-function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+function refuseAndDrain(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
   sendError(res, status, code, message);
   let dropped = 0;
   const cut = () => req.destroy();

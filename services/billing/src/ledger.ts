@@ -1,4 +1,4 @@
-import { isDuplicateKeyError, type Logger, type Outbox, type OutboxEvent } from '@tbot/common';
+import { isDuplicateKeyError, writeErrorsOf, type Logger, type Outbox, type OutboxEvent } from '@tbot/common';
 import type { Models } from './models';
 import type { UnitOfWork } from './user-state';
 
@@ -258,8 +258,7 @@ export class EventLedger {
           await Claim.collection.insertMany(part as unknown as Parameters<typeof Claim.collection.insertMany>[0], { ordered: false });
         } catch (err) {
           if (!isDuplicateKeyError(err)) throw err;
-          const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
-          const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+          const list = writeErrorsOf(err);
           // Unknown which: treat all of them as seen (each is looked up below).
           for (const d of list.length > 0 ? list.map((w) => part[w.index]!) : part) seen.add(d._id);
         }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { isDuplicateKeyError, type Logger } from '@tbot/common';
+import { isDuplicateKeyError, writeErrorsOf, type Logger } from '@tbot/common';
 import type { Models, UserDoc } from './models';
 
 /**
@@ -149,8 +149,7 @@ export class StateBatch implements UnitOfWork {
         for (const a of asked) a.reject(err);
         return;
       }
-      const writeErrors = (err as { writeErrors?: Array<{ index: number }> | { index: number } }).writeErrors;
-      const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors];
+      const list = writeErrorsOf(err);
       // Without the list, which ones failed is unknown: all are checked as held.
       for (const w of list.length > 0 ? list : asked.map((_, index) => ({ index }))) held.add(w.index);
     }

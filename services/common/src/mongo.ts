@@ -37,10 +37,17 @@ export async function pingMongo(conn: mongoose.Connection): Promise<boolean> {
  * (the unique index did its job: the document is already there).
  */
 export function isDuplicateKeyError(err: unknown): boolean {
-  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } };
-  if (e?.code !== 11000) return false;
-  const writeErrors = e.writeErrors === undefined ? [] : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
-  return writeErrors.every((w) => w.code === 11000);
+  if ((err as { code?: number } | undefined)?.code !== 11000) return false;
+  return writeErrorsOf(err).every((w) => w.code === 11000);
+}
+
+/**
+ * The failed statements of a bulk write (the driver gives one object or a list), each with
+ * its index in the batch. Empty when the error does not say which ones failed.
+ */
+export function writeErrorsOf(err: unknown): Array<{ index: number; code?: number }> {
+  const w = (err as { writeErrors?: Array<{ index: number; code?: number }> | { index: number; code?: number } } | undefined)?.writeErrors;
+  return w === undefined ? [] : Array.isArray(w) ? w : [w];
 }
 
 /** Errors that say the database could not be reached, not that the operation was wrong. */

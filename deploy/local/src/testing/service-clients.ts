@@ -13,32 +13,34 @@ export function stackServiceTokens(stack: StackSecret, caller: ServiceName = 'ga
   return new ServiceTokens(caller, stack.serviceTokenSecret.split(',')[0]!.trim());
 }
 
-export function stackBillingClient(
-  stack: StackSecret & Pick<Stack, 'billingUrl'>,
-  opts: { timeoutMs?: number; caller?: ServiceName; baseUrl?: string } = {},
-): Client<typeof BillingService> {
-  const tokens = stackServiceTokens(stack, opts.caller);
+interface ClientOptions {
+  timeoutMs?: number;
+  caller?: ServiceName;
+  baseUrl?: string;
+}
+
+/** A client of one of the stack's services, signing its calls for that service. */
+function stackClient<S extends typeof BillingService | typeof TradingService>(
+  service: S,
+  audience: 'billing' | 'trading',
+  stack: StackSecret,
+  baseUrl: string,
+  opts: ClientOptions,
+): Client<S> {
   return createClient(
-    BillingService,
+    service,
     createGrpcTransport({
-      baseUrl: opts.baseUrl ?? stack.billingUrl,
+      baseUrl: opts.baseUrl ?? baseUrl,
       defaultTimeoutMs: opts.timeoutMs,
-      interceptors: [serviceTokenInterceptor(tokens, 'billing')],
+      interceptors: [serviceTokenInterceptor(stackServiceTokens(stack, opts.caller), audience)],
     }),
   );
 }
 
-export function stackTradingClient(
-  stack: StackSecret & Pick<Stack, 'tradingUrl'>,
-  opts: { timeoutMs?: number; caller?: ServiceName; baseUrl?: string } = {},
-): Client<typeof TradingService> {
-  const tokens = stackServiceTokens(stack, opts.caller);
-  return createClient(
-    TradingService,
-    createGrpcTransport({
-      baseUrl: opts.baseUrl ?? stack.tradingUrl,
-      defaultTimeoutMs: opts.timeoutMs,
-      interceptors: [serviceTokenInterceptor(tokens, 'trading')],
-    }),
-  );
+export function stackBillingClient(stack: StackSecret & Pick<Stack, 'billingUrl'>, opts: ClientOptions = {}): Client<typeof BillingService> {
+  return stackClient(BillingService, 'billing', stack, stack.billingUrl, opts);
+}
+
+export function stackTradingClient(stack: StackSecret & Pick<Stack, 'tradingUrl'>, opts: ClientOptions = {}): Client<typeof TradingService> {
+  return stackClient(TradingService, 'trading', stack, stack.tradingUrl, opts);
 }
