@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 
 export interface Child {
@@ -29,7 +31,7 @@ export function spawnChild(
   name: string,
   command: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; sink?: LineSink } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; sink?: LineSink; nice?: number } = {},
 ): Child {
   const proc = spawn(command, args, {
     env: opts.env ?? process.env,
@@ -38,6 +40,7 @@ export function spawnChild(
     detached: true,
   });
   live.add(proc);
+  if (opts.nice && proc.pid !== undefined) lowerPriority(proc.pid, opts.nice);
   const sink = opts.sink ?? prefixedSink;
   createInterface({ input: proc.stdout! }).on('line', (l) => sink(name, l, 'stdout'));
   createInterface({ input: proc.stderr! }).on('line', (l) => sink(name, l, 'stderr'));
@@ -64,4 +67,24 @@ export function spawnChild(
       return code;
     },
   };
+}
+
+/**
+ * Gives a child less CPU than its siblings when they compete for it. On Linux with
+ * autogroups (the default), each session (and a detached child starts its own) is
+ * scheduled as a group against the others and a process's own nice value only ranks it
+ * within its group; so the group's nice is set, and the process's own as well for kernels
+ * without autogroups. Best effort: without either, the child just runs at normal priority.
+ */
+function lowerPriority(pid: number, nice: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch {
+    // No autogroups here (or not Linux).
+  }
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // Not allowed: stays at normal priority.
+  }
 }

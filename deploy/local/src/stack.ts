@@ -128,10 +128,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ...opts.serviceEnv?.gateway,
       },
     };
+    const billingNice = niceValue(baseEnv.LOCAL_BILLING_NICE, DEFAULT_BILLING_NICE);
     const startService = async (name: ServiceName) => {
       const child = spawnChild(name, process.execPath, [...SERVICE_NODE_ARGS, SERVICES[name]], {
         env: envFor[name],
         sink: opts.sink,
+        nice: name === 'billing' ? billingNice : undefined,
       });
       children.set(name, child);
       return child;
@@ -171,6 +173,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * Billing applies webhooks from the stream in the background; the gateway answers the
+ * providers and trading answers TradingView while they wait. When all of them share a few
+ * cores, as in the local stack, billing runs at a lower CPU priority so its batches take
+ * what the others leave instead of delaying their answers (in Kubernetes each has its own
+ * CPU request instead). It loses nothing when the machine is otherwise idle.
+ */
+const DEFAULT_BILLING_NICE = 10;
+
+function niceValue(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`LOCAL_BILLING_NICE must be an integer from 0 to 19, got ${raw}`);
+  return n;
 }
 
 /**
