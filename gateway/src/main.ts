@@ -1,9 +1,10 @@
-import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown, ServiceTokens } from '@tbot/common';
+import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown, publishWebhook, ServiceTokens, type WebhookMessage } from '@tbot/common';
 import { createServer } from 'node:http';
 import { createApp } from './app';
 import { createRpcClients } from './rpc-clients';
 import { loadGatewayConfig } from './config';
 import { createMetrics } from './metrics';
+import { startedPerTurn } from './publish-per-turn';
 
 async function main(): Promise<void> {
   const logger = createLogger('gateway', process.env.LOG_LEVEL);
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
     );
     const nc = await connectNats(config.NATS_URL, 'gateway', logger);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
-    const ingest = { js: nc.jetstream(), publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS };
+    const js = nc.jetstream();
+    const ingest = { publish: startedPerTurn((m: WebhookMessage) => publishWebhook(js, m, { timeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS })) };
     const server = createServer(
       {
         // A client that sends its headers slowly (slowloris) is cut after HTTP_HEADERS_TIMEOUT_MS;

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { publishWebhook, setHttpRoute, type Logger, type WebhookProvider } from '@tbot/common';
-import type { JetStreamClient } from 'nats';
+import { setHttpRoute, type Logger, type WebhookMessage, type WebhookProvider } from '@tbot/common';
 import { sendError } from '../http-errors';
 import { eventTypeLabel, type Metrics } from '../metrics';
 import type { RateLimiter } from '../rate-limit';
@@ -21,8 +20,8 @@ export interface WebhookSpec {
 }
 
 export interface Ingest {
-  js: JetStreamClient;
-  publishTimeoutMs: number;
+  /** Stores the event in the WEBHOOKS stream; resolves with JetStream's PubAck, rejects when it was not stored. */
+  publish(m: WebhookMessage): Promise<{ duplicate: boolean; seq: number }>;
 }
 
 export interface IntakeLimits {
@@ -116,9 +115,7 @@ async function handle(
     if (!id) return sendError(res, 400, 'malformed_payload', `the body is not a ${spec.provider} event`);
     type = id.type;
     try {
-      const ack = await publishWebhook(ingest.js, { provider: spec.provider, type: id.type, eventKey: id.eventKey, raw }, {
-        timeoutMs: ingest.publishTimeoutMs,
-      });
+      const ack = await ingest.publish({ provider: spec.provider, type: id.type, eventKey: id.eventKey, raw });
       outcome = ack.duplicate ? 'duplicate' : 'accepted';
       logger.info({ provider: spec.provider, event_type: type, event_key: id.eventKey, seq: ack.seq, duplicate: ack.duplicate }, 'webhook stored');
       sendJson(res, 200, { status: 'accepted', event_id: id.eventKey, duplicate: ack.duplicate });
