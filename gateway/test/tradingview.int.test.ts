@@ -50,7 +50,7 @@ describe('TradingView alerts to trades', () => {
   async function proTrader(profile: Record<string, unknown> = {}) {
     const user = await createProTrader(h.stack, 'tv');
     const { secret, signingKey } = user;
-    secrets.push(secret);
+    secrets.push(secret, signingKey);
     await trading.setRiskProfile({
       userId: user.id,
       profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 100, closeOppositeFirst: true, maxOrderNotional: 10_000, ...profile },
@@ -204,6 +204,7 @@ describe('TradingView alerts to trades', () => {
 
     const before = Date.now();
     const next = await trading.rotateWebhookSecret({ userId: u.id });
+    secrets.push(next.secret, next.signingKey);
     expect(next.secret).not.toBe(u.secret);
     expect(next.signingKey).not.toBe(u.signingKey);
     expect(next.signingKey).not.toBe(next.secret);
@@ -388,7 +389,7 @@ describe('TradingView alerts to trades', () => {
     }
   });
 
-  it('never logs a TradingView secret or an exchange credential', () => {
+  it('never logs a TradingView secret or signing key, or an exchange credential', () => {
     expect(secrets.length).toBeGreaterThan(5);
     const leaked = [...secrets, TEST_SECRETS.okx.secret, TEST_SECRETS.okx.passphrase, TEST_SECRETS.exchangeKeysMasterKey].filter((s) =>
       h.logs.some((line) => line.includes(s)),
