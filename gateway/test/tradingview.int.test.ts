@@ -1,6 +1,8 @@
-import { createProTrader, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { createHash } from 'node:crypto';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { createProTrader, signAlert, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import mongoose from 'mongoose';
 import { connect, type Msg } from 'nats';
-import { signBody } from '../../services/trading/src/webhook-secret';
 import { billingClient, postAlert, tradingClient } from './support/clients';
 import { nextId } from './support/stripe-events';
 import { until } from './support/until';
@@ -9,6 +11,7 @@ import { until } from './support/until';
 // book or the fake OKX (demo keys, signatures checked) → MongoDB and NATS.
 
 const XFF = { 'x-forwarded-for': '52.89.214.238' }; // one of TradingView's addresses
+const OVERLAP_SECONDS = 8;
 
 
 describe('TradingView alerts to trades', () => {
@@ -27,7 +30,8 @@ describe('TradingView alerts to trades', () => {
           TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: '40',
           TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: '30',
         },
-        trading: { ORDER_FOLLOW_UP_INTERVAL_MS: '300' },
+        // Short enough to see a rotation's overlap end within the test.
+        trading: { ORDER_FOLLOW_UP_INTERVAL_MS: '300', WEBHOOK_SECRET_OVERLAP_SECONDS: String(OVERLAP_SECONDS) },
       },
     });
     gw = h.stack.gatewayUrl;
@@ -45,13 +49,13 @@ describe('TradingView alerts to trades', () => {
   /** A user on pro (through a signed Stripe event) with a TradingView secret. */
   async function proTrader(profile: Record<string, unknown> = {}) {
     const user = await createProTrader(h.stack, 'tv');
-    const { secret } = user;
-    secrets.push(secret);
+    const { secret, signingKey } = user;
+    secrets.push(secret, signingKey);
     await trading.setRiskProfile({
       userId: user.id,
       profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 100, closeOppositeFirst: true, maxOrderNotional: 10_000, ...profile },
     });
-    return { id: user.id, secret };
+    return { id: user.id, secret, signingKey };
   }
 
   const alert = (secret: string, extra: Record<string, unknown> = {}) => ({
@@ -152,11 +156,11 @@ describe('TradingView alerts to trades', () => {
 
     // A signed body needs no secret in it, but its time, recent: a captured one cannot be replayed later.
     const body = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig'), timestamp: new Date().toISOString() });
-    expect(await send(u.id, body, { headers: { 'x-signature': signBody(body, u.secret) } })).toMatchObject({ status: 200 });
-    expect(await send(u.id, body, { headers: { 'x-signature': signBody(body, 'other') } })).toMatchObject({ status: 401 });
+    expect(await send(u.id, body, { headers: { 'x-signature': signAlert(body, u.signingKey) } })).toMatchObject({ status: 200 });
+    expect(await send(u.id, body, { headers: { 'x-signature': signAlert(body, 'other') } })).toMatchObject({ status: 401 });
     for (const time of [undefined, new Date(Date.now() - 5 * 60_000).toISOString(), new Date(Date.now() + 5 * 60_000).toISOString()]) {
       const replayable = JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig'), ...(time ? { timestamp: time } : {}) });
-      expect(await send(u.id, replayable, { headers: { 'x-signature': signBody(replayable, u.secret) } })).toMatchObject({ status: 422, body: { error: 'stale_signal' } });
+      expect(await send(u.id, replayable, { headers: { 'x-signature': signAlert(replayable, u.signingKey) } })).toMatchObject({ status: 422, body: { error: 'stale_signal' } });
     }
 
     // Refusals are recorded, except unauthenticated ones (anyone can send those).
@@ -164,6 +168,69 @@ describe('TradingView alerts to trades', () => {
     expect(signals.filter((s) => s.status === 'rejected').map((s) => s.rejectCode).sort()).toEqual(
       ['malformed_alert', 'stale_signal', 'stale_signal', 'stale_signal', 'stale_signal', 'unknown_symbol', 'unresolved_placeholder'].sort(),
     );
+  });
+
+  it('X-Signature needs the signing key: nothing the database holds signs', async () => {
+    const u = await proTrader();
+    const signed = () => JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig'), timestamp: new Date().toISOString() });
+    const db = await mongoose.createConnection(h.stack.mongoUri).asPromise();
+    try {
+      const stored = await db.collection('webhook_secrets').findOne({ _id: u.id as unknown as never });
+      expect(stored).toBeTruthy();
+      const storedStrings = Object.values(stored!).filter((v): v is string => typeof v === 'string' && v !== u.id);
+      // The SHA-256 of the secret keyed X-Signature before signing keys; it is what the database keeps.
+      expect(storedStrings).toContain(createHash('sha256').update(u.secret).digest('hex'));
+      expect(JSON.stringify(stored)).not.toContain(u.signingKey);
+      expect(JSON.stringify(stored)).not.toContain(u.secret);
+      for (const key of [...storedStrings, u.secret]) {
+        const body = signed();
+        expect(await send(u.id, body, { headers: { 'x-signature': signAlert(body, key) } })).toMatchObject({ status: 401, body: { error: 'invalid_secret' } });
+      }
+    } finally {
+      await db.close();
+    }
+    const body = signed();
+    expect(await send(u.id, body, { headers: { 'x-signature': signAlert(body, u.signingKey) } })).toMatchObject({ status: 200 });
+  });
+
+  it('after a rotation, the old and the new secret and signing key all work for the overlap, then only the new ones', async () => {
+    const u = await proTrader();
+    const signed = () => JSON.stringify({ symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('sig'), timestamp: new Date().toISOString() });
+    const bySignature = async (key: string) => {
+      const body = signed();
+      return (await send(u.id, body, { headers: { 'x-signature': signAlert(body, key) } })).status;
+    };
+    const bySecret = async (secret: string) => (await send(u.id, alert(secret))).status;
+
+    const before = Date.now();
+    const next = await trading.rotateWebhookSecret({ userId: u.id });
+    secrets.push(next.secret, next.signingKey);
+    expect(next.secret).not.toBe(u.secret);
+    expect(next.signingKey).not.toBe(u.signingKey);
+    expect(next.signingKey).not.toBe(next.secret);
+    const until = timestampDate(next.previousValidUntil!).getTime();
+    expect(until).toBeGreaterThanOrEqual(before + OVERLAP_SECONDS * 1000 - 1000);
+    expect(until).toBeLessThanOrEqual(Date.now() + OVERLAP_SECONDS * 1000 + 1000);
+
+    // During the overlap: both pairs (a client switches without dropping alerts).
+    expect(await bySignature(u.signingKey)).toBe(200);
+    expect(await bySignature(next.signingKey)).toBe(200);
+    expect(await bySecret(u.secret)).toBe(200);
+    expect(await bySecret(next.secret)).toBe(200);
+    expect(Date.now()).toBeLessThan(until); // else the checks above proved nothing about the overlap
+
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 300));
+    expect(await bySignature(u.signingKey)).toBe(401);
+    expect(await bySecret(u.secret)).toBe(401);
+    expect(await bySignature(next.signingKey)).toBe(200);
+    expect(await bySecret(next.secret)).toBe(200);
+
+    // Rotating twice within an overlap ends the oldest pair at once.
+    const third = await trading.rotateWebhookSecret({ userId: u.id });
+    const fourth = await trading.rotateWebhookSecret({ userId: u.id });
+    expect(await bySignature(next.signingKey)).toBe(401);
+    expect(await bySignature(third.signingKey)).toBe(200);
+    expect(await bySignature(fourth.signingKey)).toBe(200);
   });
 
   it('refuses users whose plan has no auto_trading', async () => {
@@ -322,7 +389,7 @@ describe('TradingView alerts to trades', () => {
     }
   });
 
-  it('never logs a TradingView secret or an exchange credential', () => {
+  it('never logs a TradingView secret or signing key, or an exchange credential', () => {
     expect(secrets.length).toBeGreaterThan(5);
     const leaked = [...secrets, TEST_SECRETS.okx.secret, TEST_SECRETS.okx.passphrase, TEST_SECRETS.exchangeKeysMasterKey].filter((s) =>
       h.logs.some((line) => line.includes(s)),

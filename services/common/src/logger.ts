@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 export type { Logger };
 
 /** Paths whose values must never reach a log line. */
-const SECRET_FIELDS = ['secret', 'password', 'token', 'apiKey', 'apiSecret', 'passphrase', 'authorization', 'masterKey'];
+const SECRET_FIELDS = ['secret', 'password', 'token', 'apiKey', 'apiSecret', 'passphrase', 'authorization', 'masterKey', 'signingKey'];
 const SECRET_HEADERS = ['authorization', 'cookie', 'stripe-signature', 'x-paystack-signature', 'x-signature'];
 const REDACT = [
   // At the top and up to three levels down (pino's redaction has no recursive wildcard).

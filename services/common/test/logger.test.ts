@@ -11,6 +11,7 @@ describe('log redaction', () => {
   it.each([
     ['an OKX api secret', { apiSecret: 'S3CRET-api-secret-value' }],
     ['a nested passphrase', { exchange: { credentials: { passphrase: 'S3CRET-passphrase-value' } } }],
+    ['a TradingView signing key', { signingKey: 'S3CRET-signing-key-value' }],
     ['a deeply nested secret', { a: { b: { c: { secret: 'S3CRET-deep-value' } } } }],
     ['the TradingView signature header', { req: { headers: { 'x-signature': 'sha256=S3CRET-signature' } } }],
     ['headers of an outgoing call', { call: { headers: { authorization: 'Bearer S3CRET-token-value' } } }],

@@ -1,11 +1,12 @@
 import type { Logger } from '@tbot/common';
-import { decryptSecret, encryptSecret } from './credentials-crypto';
+import { decryptSecret, encryptSecret, type MasterKeyring } from './credentials-crypto';
 import type { OrderExecutor } from './exchange/executor';
 import type { MarketCatalog } from './exchange/markets';
 import { createOkxClient, type Exchange, type ExchangeMode } from './exchange/okx-client';
 import { OkxExecutor } from './exchange/okx-executor';
 import { PaperExecutor } from './exchange/paper-executor';
 import type { ExchangeAccountDoc, TradingModels } from './models';
+import { credentialContext, type CredentialField } from './secret-contexts';
 
 export interface Credentials {
   apiKey: string;
@@ -22,21 +23,22 @@ export class Accounts {
 
   constructor(
     private readonly models: TradingModels,
-    private readonly masterKey: Buffer,
+    private readonly ring: MasterKeyring,
     private readonly markets: MarketCatalog,
     private readonly opts: { apiBase?: string; timeoutMs: number; paperStartingBalance: number },
     private readonly logger: Logger,
   ) {}
 
   async save(userId: string, mode: ExchangeMode, creds: Credentials | undefined): Promise<ExchangeAccountDoc> {
-    const enc = (v: string) => encryptSecret(v, this.masterKey, userId);
+    const exchange = 'okx';
+    const enc = (field: CredentialField, v: string) => encryptSecret(v, this.ring, credentialContext(userId, exchange, field).aad);
     const doc = {
       _id: userId,
-      exchange: 'okx',
+      exchange,
       mode,
-      apiKeyEnc: creds ? enc(creds.apiKey) : null,
-      apiSecretEnc: creds ? enc(creds.apiSecret) : null,
-      passphraseEnc: creds ? enc(creds.passphrase) : null,
+      apiKeyEnc: creds ? enc('apiKeyEnc', creds.apiKey) : null,
+      apiSecretEnc: creds ? enc('apiSecretEnc', creds.apiSecret) : null,
+      passphraseEnc: creds ? enc('passphraseEnc', creds.passphrase) : null,
       apiKeyHint: creds ? creds.apiKey.slice(-4) : '',
       updatedAt: new Date(),
     };
@@ -54,11 +56,17 @@ export class Accounts {
     const version = account.updatedAt.getTime();
     let cached = this.clients.get(userId);
     if (!cached || cached.version !== version) {
-      const dec = (v: string | null | undefined) => (v ? decryptSecret(v, this.masterKey, userId) : undefined);
+      // v1 blobs (before key ids) still open here; `npm run rotate-master-key` rewrites them.
+      const dec = (field: CredentialField) => {
+        const blob = account[field];
+        if (!blob) return undefined;
+        const ctx = credentialContext(userId, account.exchange, field);
+        return decryptSecret(blob, this.ring, ctx.aad, ctx.legacyAad).plain;
+      };
       const client = createOkxClient({
-        apiKey: dec(account.apiKeyEnc),
-        secret: dec(account.apiSecretEnc),
-        password: dec(account.passphraseEnc),
+        apiKey: dec('apiKeyEnc'),
+        secret: dec('apiSecretEnc'),
+        password: dec('passphraseEnc'),
         demo: account.mode === 'okx-demo',
         apiBase: this.opts.apiBase,
         timeoutMs: this.opts.timeoutMs,

@@ -9,8 +9,14 @@ export const tradingConfigSchema = z.object({
   MONGODB_URI: z.string().min(1),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   RPC_TIMEOUT_MS: env.positiveInt(3_000),
-  /** 32 bytes (hex or base64) that encrypt exchange credentials at rest (AES-256-GCM). */
+  /**
+   * 32 bytes (hex or base64) that encrypt exchange credentials and webhook signing keys at
+   * rest (AES-256-GCM); comma-separated `new,old` while rotating (the first encrypts, all
+   * decrypt). Parsed by parseMasterKeys, whose errors name the variable, never a value.
+   */
   EXCHANGE_KEYS_MASTER_KEY: z.string().min(1),
+  /** After a webhook secret rotation, how long the previous secret and signing key still work (0: not at all). */
+  WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
   /** Where ccxt sends OKX requests (tests point it at a fake); unset: OKX itself. */
   OKX_API_BASE: env.url().optional(),
   EXCHANGE_TIMEOUT_MS: env.positiveInt(5_000),

@@ -21,7 +21,7 @@ import {
 } from '@tbot/common';
 import { Accounts } from './accounts';
 import { loadTradingConfig } from './config';
-import { parseMasterKey } from './credentials-crypto';
+import { parseMasterKeys } from './credentials-crypto';
 import { EntitlementChecker } from './entitlement';
 import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
 import { MarketCatalog } from './exchange/markets';
@@ -30,13 +30,14 @@ import { OrderFollowUp } from './order-follow-up';
 import { SignalProcessor } from './signal-processor';
 import { tradingService } from './trading-service';
 import { UserLocks } from './user-lock';
+import { WebhookAuth } from './webhook-auth';
 
 async function main(): Promise<void> {
   const logger = createLogger('trading', process.env.LOG_LEVEL);
   try {
     const config = loadTradingConfig();
     logger.level = config.LOG_LEVEL;
-    const masterKey = parseMasterKey(config.EXCHANGE_KEYS_MASTER_KEY);
+    const ring = parseMasterKeys(config.EXCHANGE_KEYS_MASTER_KEY);
 
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createTradingModels(mongo);
@@ -60,13 +61,15 @@ async function main(): Promise<void> {
     const markets = new MarketCatalog(config.OKX_API_BASE, config.EXCHANGE_TIMEOUT_MS, logger);
     // Loaded in the background: an OKX outage must not keep the service from starting.
     markets.ensureLoaded().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'OKX markets not loaded yet; retrying on first signal'));
-    const accounts = new Accounts(models, masterKey, markets, {
+    const accounts = new Accounts(models, ring, markets, {
       apiBase: config.OKX_API_BASE,
       timeoutMs: config.EXCHANGE_TIMEOUT_MS,
       paperStartingBalance: config.PAPER_STARTING_BALANCE,
     }, logger);
+    const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
     const signals = new SignalProcessor({
       models,
+      auth,
       accounts,
       markets,
       entitlement,
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
       logger,
       interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
-        router.service(TradingService, tradingService({ models, accounts, signals }));
+        router.service(TradingService, tradingService({ models, accounts, signals, auth }));
         registerHealth(router, [TradingService.typeName], {
           mongodb: () => pingMongo(mongo),
           nats: async () => isNatsConnected(nc),

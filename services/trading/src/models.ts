@@ -4,6 +4,13 @@ const webhookSecretSchema = new Schema(
   {
     _id: { type: String, required: true }, // user id
     hash: { type: String, required: true }, // sha256 hex of the secret; the secret is never stored
+    // X-Signature's HMAC key, AES-256-GCM under the master key (`<user>|tradingview|signing-key`):
+    // unlike the hash, what a database read shows cannot sign. Null on records from before it.
+    signingKeyEnc: { type: String, default: null },
+    // The pair before the last rotation, accepted until previousValidUntil (the overlap).
+    previousHash: { type: String, default: null },
+    previousSigningKeyEnc: { type: String, default: null },
+    previousValidUntil: { type: Date, default: null },
     rotatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'webhook_secrets' },
@@ -14,7 +21,8 @@ const exchangeAccountSchema = new Schema(
     _id: { type: String, required: true }, // user id
     exchange: { type: String, required: true },
     mode: { type: String, required: true, enum: ['paper', 'okx-demo', 'okx'] },
-    // AES-256-GCM blobs bound to the user id; null in paper mode.
+    // AES-256-GCM blobs (`v2.<key id>.…`) bound to `<user>|<exchange>|<field>`; older `v1` ones
+    // to the user id alone, until `npm run rotate-master-key`. Null in paper mode.
     apiKeyEnc: { type: String, default: null },
     apiSecretEnc: { type: String, default: null },
     passphraseEnc: { type: String, default: null },

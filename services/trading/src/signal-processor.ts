@@ -15,7 +15,7 @@ import { checkRisk, type RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import { clientOrderId, signalDedupeKey } from './signal-key';
 import { sizeOrder } from './sizing';
-import { secretMatches, signatureMatches } from './webhook-secret';
+import type { WebhookAuth } from './webhook-auth';
 
 export interface SubmitInput {
   userId: string;
@@ -58,6 +58,7 @@ export class SignalProcessor {
   constructor(
     private readonly d: {
       models: TradingModels;
+      auth: WebhookAuth;
       accounts: Accounts;
       markets: MarketCatalog;
       entitlement: EntitlementChecker;
@@ -74,7 +75,7 @@ export class SignalProcessor {
     const base = { _id: signalId, userId: input.userId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
     const raw = input.body.toString('utf8');
 
-    if (!(await this.authenticated(input, raw))) {
+    if (!(await this.d.auth.authenticate(input.userId, input.body, input.signature, raw))) {
       // Not written down: anyone can send alerts with someone's id, and a flood of them must
       // not fill the database. Logged (without the body) and answered.
       this.d.logger.info({ user_id: input.userId, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
@@ -123,19 +124,6 @@ export class SignalProcessor {
   /** Waits for signals still executing (answered ACCEPTED) before the process stops. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.userQueues.values()]);
-  }
-
-  private async authenticated(input: SubmitInput, raw: string): Promise<boolean> {
-    const stored = await this.d.models.WebhookSecret.findById(input.userId).lean();
-    if (!stored) return false;
-    if (input.signature) return signatureMatches(input.body, input.signature, stored.hash);
-    let secret: unknown;
-    try {
-      secret = (JSON.parse(raw) as { secret?: unknown })?.secret;
-    } catch {
-      return false;
-    }
-    return typeof secret === 'string' && secretMatches(secret, stored.hash);
   }
 
   private serialised<T>(userId: string, fn: () => Promise<T>): Promise<T> {

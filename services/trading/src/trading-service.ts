@@ -19,7 +19,7 @@ import type { Accounts } from './accounts';
 import type { TradingModels } from './models';
 import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } from './risk-profiles';
 import type { SignalProcessor, SubmitResult } from './signal-processor';
-import { generateWebhookSecret, hashWebhookSecret } from './webhook-secret';
+import { RotationConflictError, type WebhookAuth } from './webhook-auth';
 
 const STATUS: Record<SubmitResult['status'], SignalStatus> = {
   executed: SignalStatus.EXECUTED,
@@ -44,7 +44,7 @@ function pageOf(pageSize: number, pageToken: string): { limit: number; before?: 
   return { limit: Math.min(Math.max(pageSize || 50, 1), 200), before: pageToken || undefined };
 }
 
-export function tradingService(d: { models: TradingModels; accounts: Accounts; signals: SignalProcessor }): ServiceImpl<typeof TradingService> {
+export function tradingService(d: { models: TradingModels; accounts: Accounts; signals: SignalProcessor; auth: WebhookAuth }): ServiceImpl<typeof TradingService> {
   const { models } = d;
   return {
     async submitSignal(req) {
@@ -69,13 +69,17 @@ export function tradingService(d: { models: TradingModels; accounts: Accounts; s
 
     async rotateWebhookSecret(req) {
       const userId = userIdOf(req.userId);
-      const secret = generateWebhookSecret();
-      await models.WebhookSecret.replaceOne(
-        { _id: userId },
-        { _id: userId, hash: hashWebhookSecret(secret), rotatedAt: new Date() },
-        { upsert: true },
-      );
-      return create(RotateWebhookSecretResponseSchema, { secret });
+      try {
+        const r = await d.auth.rotate(userId);
+        return create(RotateWebhookSecretResponseSchema, {
+          secret: r.secret,
+          signingKey: r.signingKey,
+          previousValidUntil: r.previousValidUntil ? timestampFromDate(r.previousValidUntil) : undefined,
+        });
+      } catch (err) {
+        if (err instanceof RotationConflictError) throw new ConnectError(err.message, Code.Aborted);
+        throw err;
+      }
     },
 
     async setExchangeCredentials(req) {

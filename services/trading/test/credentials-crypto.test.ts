@@ -1,5 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { decryptSecret, encryptSecret, parseMasterKey } from '../src/credentials-crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import {
+  blobKeyId,
+  decryptSecret,
+  encryptSecret,
+  masterKeyId,
+  MasterKeyring,
+  parseMasterKey,
+  parseMasterKeys,
+  secretContext,
+} from '../src/credentials-crypto';
 
 const KEY_ERROR = 'EXCHANGE_KEYS_MASTER_KEY must be 32 bytes, hex or base64';
 
@@ -50,91 +59,185 @@ describe('parseMasterKey', () => {
   });
 });
 
+/** A blob as the code before key ids wrote it: v1.<iv>.<tag>.<ciphertext>, AAD = the user id alone. */
+function legacyV1(plain: string, key: Buffer, userId: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(userId, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+}
+
+describe('parseMasterKeys', () => {
+  const [a, b] = [randomBytes(32), randomBytes(32)];
+
+  it('reads one key (the variable as it always was) as the current one', () => {
+    const ring = parseMasterKeys(a.toString('hex'));
+    expect(ring.current.key.equals(a)).toBe(true);
+    expect(ring.ids).toEqual([masterKeyId(a)]);
+  });
+
+  it('reads new,old: the first encrypts, both decrypt', () => {
+    const ring = parseMasterKeys(` ${b.toString('base64')} , ${a.toString('hex')} `);
+    expect(ring.current.id).toBe(masterKeyId(b));
+    expect(ring.key(masterKeyId(a))?.equals(a)).toBe(true);
+    expect(ring.ids).toHaveLength(2);
+  });
+
+  it('names the position of a bad key, never its value', () => {
+    const bad = 'c2VjcmV0LWtleS12YWx1ZS10aGF0LW11c3Qtbm90LWxlYWs';
+    expect(() => parseMasterKeys(`${a.toString('hex')},${bad}`)).toThrow(/^EXCHANGE_KEYS_MASTER_KEY: key 2 of 2 must be 32 bytes, hex or base64$/);
+    expect(() => parseMasterKeys(bad)).toThrow(/^EXCHANGE_KEYS_MASTER_KEY must be 32 bytes, hex or base64$/);
+    expect(() => parseMasterKeys(' , ')).toThrow('EXCHANGE_KEYS_MASTER_KEY is required');
+  });
+
+  it('derives key ids that are stable, distinct and not the key', () => {
+    expect(masterKeyId(a)).toMatch(/^[0-9a-f]{16}$/);
+    expect(masterKeyId(a)).toBe(masterKeyId(Buffer.from(a)));
+    expect(masterKeyId(a)).not.toBe(masterKeyId(b));
+    expect(a.toString('hex')).not.toContain(masterKeyId(a));
+  });
+});
+
+describe('secretContext', () => {
+  it('binds user, purpose and field', () => {
+    expect(secretContext('u1', 'okx', 'apiSecret')).toBe('u1|okx|apiSecret');
+  });
+
+  it.each([['', 'okx', 'apiKey'], ['u1', 'ok|x', 'apiKey'], ['u1', 'okx', '']])('refuses an ambiguous part %#', (u, p, f) => {
+    expect(() => secretContext(u, p, f)).toThrow('secret context parts must be non-empty and without "|"');
+  });
+});
+
 describe('encryptSecret / decryptSecret', () => {
   const key = randomBytes(32);
-  const aad = 'user:42';
+  const ring = new MasterKeyring([key]);
+  const aad = secretContext('user-42', 'okx', 'apiSecret');
   const plain = 'okx-api-secret-ABCDEF0123456789';
 
   it('round-trips, including empty and non-ASCII text', () => {
     for (const text of [plain, '', 'pass phrase with spaces ✓ é', 'x'.repeat(10_000)]) {
-      expect(decryptSecret(encryptSecret(text, key, aad), key, aad)).toBe(text);
+      expect(decryptSecret(encryptSecret(text, ring, aad), ring, aad)).toEqual({ plain: text, current: true });
     }
   });
 
-  it('has the v1.<iv>.<tag>.<ciphertext> layout with a 12-byte IV and 16-byte tag', () => {
-    const blob = encryptSecret(plain, key, aad);
+  it('has the v2.<key id>.<iv>.<tag>.<ciphertext> layout with a 12-byte IV and 16-byte tag', () => {
+    const blob = encryptSecret(plain, ring, aad);
     const parts = blob.split('.');
-    expect(parts).toHaveLength(4);
-    expect(parts[0]).toBe('v1');
-    for (const p of parts.slice(1)) expect(p).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(Buffer.from(parts[1] as string, 'base64url')).toHaveLength(12);
-    expect(Buffer.from(parts[2] as string, 'base64url')).toHaveLength(16);
-    expect(Buffer.from(parts[3] as string, 'base64url')).toHaveLength(Buffer.byteLength(plain));
+    expect(parts).toHaveLength(5);
+    expect(parts[0]).toBe('v2');
+    expect(parts[1]).toBe(masterKeyId(key));
+    expect(blobKeyId(blob)).toBe(masterKeyId(key));
+    for (const p of parts.slice(2)) expect(p).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(Buffer.from(parts[2] as string, 'base64url')).toHaveLength(12);
+    expect(Buffer.from(parts[3] as string, 'base64url')).toHaveLength(16);
+    expect(Buffer.from(parts[4] as string, 'base64url')).toHaveLength(Buffer.byteLength(plain));
   });
 
   it('does not contain the plaintext', () => {
-    const blob = encryptSecret(plain, key, aad);
+    const blob = encryptSecret(plain, ring, aad);
     expect(blob).not.toContain(plain);
-    expect(Buffer.from(blob.split('.')[3] as string, 'base64url').toString('utf8')).not.toContain('okx-api');
+    expect(Buffer.from(blob.split('.')[4] as string, 'base64url').toString('utf8')).not.toContain('okx-api');
   });
 
   it('uses a fresh IV each time', () => {
-    const a = encryptSecret(plain, key, aad);
-    const b = encryptSecret(plain, key, aad);
+    const a = encryptSecret(plain, ring, aad);
+    const b = encryptSecret(plain, ring, aad);
     expect(a).not.toBe(b);
-    expect(a.split('.')[1]).not.toBe(b.split('.')[1]);
+    expect(a.split('.')[2]).not.toBe(b.split('.')[2]);
+  });
+
+  describe('with several master keys', () => {
+    const newKey = randomBytes(32);
+    const rotated = new MasterKeyring([newKey, key]);
+
+    it('decrypts a blob of the old key with the key its id names, and says it is not current', () => {
+      const old = encryptSecret(plain, ring, aad);
+      expect(decryptSecret(old, rotated, aad)).toEqual({ plain, current: false });
+      const fresh = encryptSecret(plain, rotated, aad);
+      expect(blobKeyId(fresh)).toBe(masterKeyId(newKey));
+      expect(decryptSecret(fresh, rotated, aad)).toEqual({ plain, current: true });
+    });
+
+    it('refuses a blob whose key is no longer configured, without a secret in the message', () => {
+      const old = encryptSecret(plain, ring, aad);
+      expect(() => decryptSecret(old, new MasterKeyring([newKey]), aad)).toThrow('cannot decrypt secret: sealed under a master key that is not configured');
+    });
+
+    it('refuses a blob whose key id was changed to another configured key', () => {
+      const old = encryptSecret(plain, ring, aad).split('.');
+      old[1] = masterKeyId(newKey);
+      expect(() => decryptSecret(old.join('.'), rotated, aad)).toThrow('cannot decrypt secret: wrong key, wrong context or tampered data');
+    });
+  });
+
+  describe('v1 blobs written before key ids (AAD = user id)', () => {
+    const legacy = legacyV1(plain, key, 'user-42');
+
+    it('still decrypt, with the user id as legacy AAD, under any configured key, marked not current', () => {
+      expect(blobKeyId(legacy)).toBeNull();
+      expect(decryptSecret(legacy, ring, aad, 'user-42')).toEqual({ plain, current: false });
+      expect(decryptSecret(legacy, new MasterKeyring([randomBytes(32), key]), aad, 'user-42')).toEqual({ plain, current: false });
+    });
+
+    it('are refused for another user, without the legacy AAD, or once their key is gone', () => {
+      expect(() => decryptSecret(legacy, ring, aad, 'user-43')).toThrow('cannot decrypt secret: wrong key, wrong context or tampered data');
+      expect(() => decryptSecret(legacy, ring, aad)).toThrow('cannot decrypt secret: not an encrypted value of a known version');
+      expect(() => decryptSecret(legacy, new MasterKeyring([randomBytes(32)]), aad, 'user-42')).toThrow(/cannot decrypt secret/);
+    });
   });
 
   describe('refuses', () => {
-    const blob = encryptSecret(plain, key, aad);
-    const parts = blob.split('.') as [string, string, string, string];
+    const blob = encryptSecret(plain, ring, aad);
+    const parts = blob.split('.') as [string, string, string, string, string];
     const flip = (b64: string, index = 0): string => {
       const buf = Buffer.from(b64, 'base64url');
       buf[index] = (buf[index] as number) ^ 0x01;
       return buf.toString('base64url');
     };
+    const join = (iv: string, tag: string, ct: string) => [parts[0], parts[1], iv, tag, ct].join('.');
 
     it.each([
-      ['a wrong key', () => decryptSecret(blob, randomBytes(32), aad)],
-      ['a wrong aad (another user)', () => decryptSecret(blob, key, 'user:43')],
-      ['an empty aad', () => decryptSecret(blob, key, '')],
-      ['a flipped ciphertext bit', () => decryptSecret([parts[0], parts[1], parts[2], flip(parts[3])].join('.'), key, aad)],
-      ['a flipped last ciphertext bit', () => decryptSecret([parts[0], parts[1], parts[2], flip(parts[3], Buffer.from(parts[3], 'base64url').length - 1)].join('.'), key, aad)],
-      ['a flipped tag bit', () => decryptSecret([parts[0], parts[1], flip(parts[2]), parts[3]].join('.'), key, aad)],
-      ['a flipped IV bit', () => decryptSecret([parts[0], flip(parts[1]), parts[2], parts[3]].join('.'), key, aad)],
-      ['a truncated tag', () => decryptSecret([parts[0], parts[1], Buffer.from(parts[2], 'base64url').subarray(0, 12).toString('base64url'), parts[3]].join('.'), key, aad)],
-      ['a truncated ciphertext', () => decryptSecret([parts[0], parts[1], parts[2], parts[3].slice(0, -4)].join('.'), key, aad)],
-      ['a swapped ciphertext from another blob', () => decryptSecret([...parts.slice(0, 3), encryptSecret('other', key, aad).split('.')[3]].join('.'), key, aad)],
-      ['a short IV', () => decryptSecret([parts[0], randomBytes(8).toString('base64url'), parts[2], parts[3]].join('.'), key, aad)],
+      ['another user', () => decryptSecret(blob, ring, secretContext('user-43', 'okx', 'apiSecret'))],
+      ['another field of the same user', () => decryptSecret(blob, ring, secretContext('user-42', 'okx', 'passphrase'))],
+      ['another exchange', () => decryptSecret(blob, ring, secretContext('user-42', 'binance', 'apiSecret'))],
+      ['the webhook signing-key purpose', () => decryptSecret(blob, ring, secretContext('user-42', 'tradingview', 'signing-key'))],
+      ['the legacy AAD (user id alone)', () => decryptSecret(blob, ring, 'user-42', 'user-42')],
+      ['an empty aad', () => decryptSecret(blob, ring, '')],
+      ['a flipped ciphertext bit', () => decryptSecret(join(parts[2], parts[3], flip(parts[4])), ring, aad)],
+      ['a flipped last ciphertext bit', () => decryptSecret(join(parts[2], parts[3], flip(parts[4], Buffer.from(parts[4], 'base64url').length - 1)), ring, aad)],
+      ['a flipped tag bit', () => decryptSecret(join(parts[2], flip(parts[3]), parts[4]), ring, aad)],
+      ['a flipped IV bit', () => decryptSecret(join(flip(parts[2]), parts[3], parts[4]), ring, aad)],
+      ['a truncated tag', () => decryptSecret(join(parts[2], Buffer.from(parts[3], 'base64url').subarray(0, 12).toString('base64url'), parts[4]), ring, aad)],
+      ['a truncated ciphertext', () => decryptSecret(join(parts[2], parts[3], parts[4].slice(0, -4)), ring, aad)],
+      ['a swapped ciphertext from another blob', () => decryptSecret(join(parts[2], parts[3], encryptSecret('other', ring, aad).split('.')[4]!), ring, aad)],
+      ['a short IV', () => decryptSecret(join(randomBytes(8).toString('base64url'), parts[3], parts[4]), ring, aad)],
     ])('%s', (_name, run) => {
-      expect(run).toThrow(/cannot decrypt credential: wrong key, wrong context or tampered data/);
+      expect(run).toThrow(/^cannot decrypt secret: wrong key, wrong context or tampered data$/);
     });
 
     it.each([
-      ['another version', `v2.${parts.slice(1).join('.')}`],
-      ['too few parts', parts.slice(0, 3).join('.')],
+      ['another version', `v3.${parts.slice(1).join('.')}`],
+      ['too few parts', parts.slice(0, 4).join('.')],
       ['too many parts', `${blob}.AA`],
-      ['non-base64url characters', `v1.${parts[1]}+.${parts[2]}.${parts[3]}`],
+      ['a malformed key id', [parts[0], 'NOTHEX', ...parts.slice(2)].join('.')],
+      ['non-base64url characters', join(`${parts[2]}+`, parts[3], parts[4])],
       ['an empty string', ''],
       ['plain text', plain],
-    ])('%s as not a v1 value', (_name, bad) => {
-      expect(() => decryptSecret(bad, key, aad)).toThrow(/cannot decrypt credential/);
-    });
-
-    it('a key of the wrong size', () => {
-      expect(() => encryptSecret(plain, randomBytes(16), aad)).toThrow('encryption key must be 32 bytes');
-      expect(() => decryptSecret(blob, randomBytes(16), aad)).toThrow('encryption key must be 32 bytes');
+      ['a non-string', 42 as unknown as string],
+    ])('%s as not a known value', (_name, bad) => {
+      expect(() => decryptSecret(bad, ring, aad, 'user-42')).toThrow(/^cannot decrypt secret/);
     });
 
     it('without leaking the plaintext, the key or the blob in the error', () => {
-      for (const run of [() => decryptSecret(blob, randomBytes(32), aad), () => decryptSecret(blob.slice(0, -3), key, aad)]) {
+      for (const run of [() => decryptSecret(blob, ring, 'other'), () => decryptSecret(blob.slice(0, -3), ring, aad)]) {
         try {
           run();
           throw new Error('expected a failure');
         } catch (e) {
           const m = (e as Error).message;
           expect(m).not.toContain(plain);
-          expect(m).not.toContain(parts[3]);
+          expect(m).not.toContain(parts[4]);
           expect(m).not.toContain(key.toString('hex'));
           expect(m).not.toContain(key.toString('base64url'));
         }

@@ -11,10 +11,18 @@ export function signStripe(body: string, timestamp = Math.floor(Date.now() / 100
 }
 
 /**
- * A new user put on plan pro the way production does it (a signed Stripe
- * customer.subscription.created through the gateway), with a TradingView secret.
+ * TradingView's X-Signature as a client sends it: sha256=<hex HMAC-SHA256 of the raw body>,
+ * keyed with the signing key RotateWebhookSecret returned (its text as given).
  */
-export async function createProTrader(stack: Stack, label = 'trader'): Promise<{ id: string; secret: string }> {
+export function signAlert(body: string | Buffer, signingKey: string): string {
+  return `sha256=${createHmac('sha256', signingKey).update(typeof body === 'string' ? Buffer.from(body, 'utf8') : body).digest('hex')}`;
+}
+
+/**
+ * A new user put on plan pro the way production does it (a signed Stripe
+ * customer.subscription.created through the gateway), with a TradingView secret and signing key.
+ */
+export async function createProTrader(stack: Stack, label = 'trader'): Promise<{ id: string; secret: string; signingKey: string }> {
   const billing = stackBillingClient(stack);
   const trading = stackTradingClient(stack);
   const unique = `${Date.now()}${randomBytes(4).toString('hex')}`;
@@ -33,6 +41,6 @@ export async function createProTrader(stack: Stack, label = 'trader'): Promise<{
     const { subscription } = await billing.getUser({ userId: user.id });
     return subscription?.features.includes('auto_trading') ?? false;
   }, 20_000, 50);
-  const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
-  return { id: user.id, secret };
+  const { secret, signingKey } = await trading.rotateWebhookSecret({ userId: user.id });
+  return { id: user.id, secret, signingKey };
 }
