@@ -6,7 +6,7 @@ import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
-import { rateLimit, RateLimiter } from '../rate-limit';
+import { rateLimit, type RateLimiters } from '../rate-limit';
 import { verifyPaystackSignature } from '../webhook-signatures/paystack';
 import { headerValue, webhookRoute, type Ingest, type IntakeLimits, type WebhookRoute } from './webhook';
 
@@ -42,12 +42,12 @@ export function paystackWebhook(config: GatewayConfig, ingest: Ingest, metrics: 
   );
 }
 
-export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters): Router {
   const router = Router();
   const secret = config.PAYSTACK_SECRET_KEY;
   const notConfigured = (res: Response) => sendError(res, 503, 'not_configured', 'PAYSTACK_SECRET_KEY is not set');
 
-  const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
+  const perUser = limiters.create('paystack-user', config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/initialize',
     requireUser(config.AUTH_JWT_SECRET, tokenRules(config)),
