@@ -6,6 +6,7 @@ import type { RpcClients } from './rpc-clients';
 import { trustProxySetting, type GatewayConfig } from './config';
 import { sendError } from './http-errors';
 import type { Metrics } from './metrics';
+import { userTokenVerifier } from './auth';
 import { rateLimit, type RateLimiters } from './rate-limit';
 import { healthRoutes } from './routes/ops';
 import { paystackRoutes, paystackWebhook } from './routes/paystack';
@@ -44,9 +45,11 @@ export function createApp(
 
   // /readyz and /metrics are on the ops port only (routes/ops.ts): 404 here.
   app.use(healthRoutes());
+  // One for both signed-in route groups: it caches the identity provider's keys.
+  const verifyUser = userTokenVerifier(config);
   app.use('/api', rateLimit(perIp, (req) => req.ip));
-  app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger, limiters));
-  app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters));
+  app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger, limiters, verifyUser));
+  app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters, verifyUser));
   app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger, limiters));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));

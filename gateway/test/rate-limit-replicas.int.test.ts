@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ensureNats, freePort, SERVICE_NODE_ARGS, SERVICES, spawnChild, type Child } from '@tbot/local-stack';
+import { ensureNats, freePort, type Child } from '@tbot/local-stack';
 import { connect, type NatsConnection } from 'nats';
 import { KvCounters, openRateLimitBucket } from '../src/rate-limit-sync';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process';
 import { until } from './support/until';
 
 // Two real gateway processes on one real NATS: the per-address limit holds for the pair,
@@ -13,50 +13,27 @@ import { until } from './support/until';
 const LIMIT = 20;
 const SYNC_MS = 50;
 
-interface Replica {
-  url: string;
-  ops: string;
-  child: Child;
-}
 
 describe('rate limits across gateway replicas (NATS KV)', () => {
   let dataDir: string;
   let natsUrl: string;
   let nats: Child | undefined;
-  const replicas: Replica[] = [];
+  const replicas: GatewayProcess[] = [];
   const logs: string[] = [];
 
-  const startReplica = async (name: string): Promise<Replica> => {
-    const port = await freePort();
-    const opsPort = await freePort();
-    const child = spawnChild(name, process.execPath, [...SERVICE_NODE_ARGS, SERVICES.gateway], {
-      env: {
-        ...process.env,
-        OTEL_SDK_DISABLED: 'true',
-        LOG_LEVEL: 'info',
-        NATS_URL: natsUrl,
-        PORT: String(port),
-        OPS_PORT: String(opsPort),
-        SERVICE_TOKEN_SECRET: randomBytes(32).toString('hex'),
-        // Nothing listens there: the limits are decided before any internal call.
-        BILLING_URL: 'http://127.0.0.1:1',
-        TRADING_URL: 'http://127.0.0.1:1',
+  const startReplica = (name: string) =>
+    startGatewayProcess(
+      name,
+      natsUrl,
+      {
         STRIPE_WEBHOOK_SECRET: 'whsec_replicas_test_secret',
         IP_RATE_LIMIT_PER_MINUTE: String(LIMIT),
         RATE_LIMIT_SYNC_MS: String(SYNC_MS),
         // Each case plays a different client address through X-Forwarded-For.
         TRUST_PROXY: 'loopback',
       },
-      sink: (n, line) => logs.push(`${n} | ${line}`),
-    });
-    const r = { url: `http://127.0.0.1:${port}`, ops: `http://127.0.0.1:${opsPort}`, child };
-    await until(`${name} ready`, async () => {
-      if (child.proc.exitCode !== null) throw new Error(`${name} exited: ${logs.slice(-10).join('\n')}`);
-      const res = await fetch(`${r.ops}/readyz`).catch(() => undefined);
-      return res?.status === 200 ? true : undefined;
-    });
-    return r;
-  };
+      logs,
+    );
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'tbot-ratelimit-'));

@@ -1,7 +1,8 @@
 import { STRIPE_EVENT_TYPES, stripeEventKey, type Logger } from '@tbot/common';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { requireUser, tokenRules, type AuthedRequest } from '../auth';
+import { requireUser, type AuthedRequest } from '../auth';
+import type { TokenVerifier } from '../token-verifier';
 import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
@@ -46,7 +47,7 @@ export function stripeWebhook(config: GatewayConfig, ingest: Ingest, metrics: Me
   );
 }
 
-export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters): Router {
+export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters, verifyUser: TokenVerifier | undefined): Router {
   const router = Router();
 
   const allowedOrigins = new Set(
@@ -55,7 +56,7 @@ export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics
   const perUser = limiters.create('stripe-user', config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/create-checkout',
-    requireUser(config.AUTH_JWT_SECRET, tokenRules(config)),
+    requireUser(verifyUser, logger),
     rateLimit(perUser, (req) => (req as AuthedRequest).userId),
     express.json({ limit: '16kb' }),
     async (req: AuthedRequest, res) => {
