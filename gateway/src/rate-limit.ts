@@ -41,6 +41,8 @@ export interface PendingHits {
  */
 export class RateLimiter {
   private readonly windows = new Map<string, Window>();
+  /** Keys with hits not yet handed to the sync: it visits these, not every key remembered. */
+  private readonly dirty = new Set<string>();
 
   constructor(
     private readonly limitPerMinute: number,
@@ -67,6 +69,7 @@ export class RateLimiter {
     this.windows.set(key, w);
     w.count += 1;
     w.pending += 1;
+    if (w.pending === 1) this.dirty.add(key);
     return seen(w) > this.limitPerMinute ? this.wait(start, t) : 0;
   }
 
@@ -85,11 +88,13 @@ export class RateLimiter {
   takePending(): PendingHits[] {
     const start = windowStart(this.now());
     const out: PendingHits[] = [];
-    for (const [key, w] of this.windows) {
-      if (w.pending === 0 || w.start !== start) continue;
+    for (const key of this.dirty) {
+      const w = this.windows.get(key);
+      if (!w || w.pending === 0 || w.start !== start) continue;
       out.push({ key, start, delta: w.pending, shared: w.shared, revision: w.revision });
       w.pending = 0;
     }
+    this.dirty.clear();
     return out;
   }
 
@@ -104,7 +109,9 @@ export class RateLimiter {
   /** The hits could not be added (the store is down): they are kept for the next sync. */
   unsettled(p: PendingHits): void {
     const w = this.windows.get(p.key);
-    if (w && w.start === p.start) w.pending += p.delta;
+    if (!w || w.start !== p.start) return;
+    w.pending += p.delta;
+    this.dirty.add(p.key);
   }
 
   private wait(start: number, t: number): number {
