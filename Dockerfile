@@ -64,7 +64,7 @@ COPY --from=build /app/gateway/dist gateway/dist
 # Everything above is owned by root and read-only to the service: it cannot rewrite its code.
 # Numeric uid (the image's `node` user) so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
-EXPOSE 8080 50051 50052
+EXPOSE 8080 9465 50051 50052
 # Node is PID 1: the services handle SIGTERM/SIGINT themselves (graceful shutdown).
 # --max-semi-space-size=16 keeps Node 20's young generation: Node 24 sizes it from the heap
 # limit, up to 64 MiB per semi-space, about 100 MiB more RSS per service for nothing.

@@ -1,5 +1,4 @@
 import type { Logger } from '@tbot/common';
-import type { NatsConnection } from 'nats';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import proxyaddr from 'proxy-addr';
@@ -7,8 +6,9 @@ import type { RpcClients } from './rpc-clients';
 import { trustProxySetting, type GatewayConfig } from './config';
 import { sendError } from './http-errors';
 import type { Metrics } from './metrics';
-import { rateLimit, RateLimiter } from './rate-limit';
-import { opsRoutes } from './routes/ops';
+import { userTokenVerifier } from './auth';
+import { rateLimit, type RateLimiters } from './rate-limit';
+import { healthRoutes } from './routes/ops';
 import { paystackRoutes, paystackWebhook } from './routes/paystack';
 import { stripeRoutes, stripeWebhook } from './routes/stripe';
 import { tradingViewRoutes } from './routes/tradingview';
@@ -22,15 +22,18 @@ export function createApp(
   config: GatewayConfig,
   clients: RpcClients,
   ingest: Ingest,
-  nc: NatsConnection,
   metrics: Metrics,
   logger: Logger,
+  limiters: RateLimiters,
 ): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
 
-  const perIp = new RateLimiter(config.IP_RATE_LIMIT_PER_MINUTE);
+  // Shared by every /api route and the provider webhooks. Its check is in memory (counts
+  // reach the other replicas in the background, rate-limit-sync.ts): webhook intake never
+  // waits on NATS for it.
+  const perIp = limiters.create('ip', config.IP_RATE_LIMIT_PER_MINUTE);
   // The same client address as Express's req.ip: its compiled trust function, and the
   // module Express itself uses.
   const trusted = app.get('trust proxy fn') as (addr: string, i: number) => boolean;
@@ -40,11 +43,14 @@ export function createApp(
     ['/api/payments/paystack/webhook', paystackWebhook(config, ingest, metrics, logger, limits)],
   ]);
 
-  app.use(opsRoutes(clients, nc, metrics, logger));
+  // /readyz and /metrics are on the ops port only (routes/ops.ts): 404 here.
+  app.use(healthRoutes());
+  // One for both signed-in route groups: it caches the identity provider's keys.
+  const verifyUser = userTokenVerifier(config);
   app.use('/api', rateLimit(perIp, (req) => req.ip));
-  app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger));
-  app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger));
-  app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger));
+  app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger, limiters, verifyUser));
+  app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters, verifyUser));
+  app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger, limiters));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.

@@ -6,6 +6,11 @@ export const gatewayConfigSchema = z.object({
   ...commonConfigShape,
   ...serviceAuthConfigShape,
   PORT: env.port(8080),
+  /**
+   * Plain-HTTP port of /readyz, /metrics (and /healthz): for probes and Prometheus only,
+   * never exposed publicly. Apart from billing's METRICS_PORT (9464) so both fit one host.
+   */
+  OPS_PORT: env.port(9465),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   TRADING_URL: env.url().default('http://127.0.0.1:50052'),
   /** Deadline of every call to an internal service. */
@@ -32,6 +37,11 @@ export const gatewayConfigSchema = z.object({
   AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
   /**
+   * An OIDC provider's JWKS (e.g. https://issuer/.well-known/jwks.json): user tokens signed
+   * RS256 or ES256 with one of its keys are accepted too. HS256 tokens keep AUTH_JWT_SECRET.
+   */
+  AUTH_JWKS_URL: env.url().optional(),
+  /**
    * Whose X-Forwarded-For is believed: a hop count or a list of addresses/subnets (or
    * proxy-addr's names: loopback, linklocal, uniquelocal). Never "true": any client could
    * then choose its own address and walk around the per-address limits.
@@ -55,6 +65,11 @@ export const gatewayConfigSchema = z.object({
   USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(20),
   /** Requests per minute per client address on the public webhook routes. */
   IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(3000),
+  /**
+   * How often each replica adds its rate-limit hits to the shared counters in NATS KV (and
+   * learns the others'). Shorter: closer to the limit across replicas, more KV writes.
+   */
+  RATE_LIMIT_SYNC_MS: env.positiveInt(250),
   /** Requests per minute per client address / per user on the TradingView webhook. */
   TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE: env.positiveInt(120),
   TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE: env.positiveInt(60),

@@ -1,10 +1,13 @@
 import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown, publishWebhook, ServiceTokens, type WebhookMessage } from '@tbot/common';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app';
 import { createRpcClients } from './rpc-clients';
 import { loadGatewayConfig } from './config';
 import { createMetrics } from './metrics';
 import { startedPerTurn } from './publish-per-turn';
+import { RateLimiters } from './rate-limit';
+import { KvCounters, openRateLimitBucket, RateLimitSync } from './rate-limit-sync';
+import { createOpsApp } from './routes/ops';
 
 async function main(): Promise<void> {
   const logger = createLogger('gateway', process.env.LOG_LEVEL);
@@ -13,7 +16,7 @@ async function main(): Promise<void> {
     logger.level = config.LOG_LEVEL;
     if (!config.STRIPE_WEBHOOK_SECRET?.length) logger.warn('STRIPE_WEBHOOK_SECRET is not set: Stripe webhooks answer 503');
     if (!config.PAYSTACK_SECRET_KEY) logger.warn('PAYSTACK_SECRET_KEY is not set: Paystack webhooks answer 503');
-    if (!config.AUTH_JWT_SECRET) logger.warn('AUTH_JWT_SECRET is not set: signed-in routes answer 503');
+    if (!config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL) logger.warn('neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set: signed-in routes answer 503');
 
     const clients = createRpcClients(
       { billing: config.BILLING_URL, trading: config.TRADING_URL },
@@ -24,6 +27,19 @@ async function main(): Promise<void> {
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const js = nc.jetstream();
     const ingest = { publish: startedPerTurn((m: WebhookMessage) => publishWebhook(js, m, { timeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS })) };
+    const metrics = createMetrics();
+    const limiters = new RateLimiters();
+    const app = createApp(config, clients, ingest, metrics, logger, limiters);
+    // The bucket is opened on the first sync, and again after a failure: a gateway starts
+    // (and limits per replica) even when NATS KV is not there yet.
+    const rateLimitSync = new RateLimitSync(
+      limiters.all(),
+      async () => new KvCounters(await openRateLimitBucket(nc, 1000)),
+      config.RATE_LIMIT_SYNC_MS,
+      logger,
+      () => metrics.rateLimitSyncFailures.inc(),
+    );
+    rateLimitSync.start();
     const server = createServer(
       {
         // A client that sends its headers slowly (slowloris) is cut after HTTP_HEADERS_TIMEOUT_MS;
@@ -34,15 +50,15 @@ async function main(): Promise<void> {
         // Providers keep connections open; shorter than a load balancer's idle timeout is wrong.
         keepAliveTimeout: 65_000,
       },
-      createApp(config, clients, ingest, nc, createMetrics(), logger),
+      app,
     );
     // Past this many open connections new ones are closed at once: memory stays bounded.
     server.maxConnections = config.HTTP_MAX_CONNECTIONS;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.PORT, () => resolve());
-    });
-    logger.info({ port: config.PORT, billing: config.BILLING_URL, trading: config.TRADING_URL }, 'gateway listening');
+    // Probes and Prometheus only: readiness and metrics are not for the public port.
+    const opsServer = createServer({ headersTimeout: 5_000, requestTimeout: 10_000 }, createOpsApp(clients, nc, metrics, logger));
+    await listen(server, config.PORT);
+    await listen(opsServer, config.OPS_PORT);
+    logger.info({ port: config.PORT, ops_port: config.OPS_PORT, billing: config.BILLING_URL, trading: config.TRADING_URL }, 'gateway listening');
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       [
@@ -54,11 +70,28 @@ async function main(): Promise<void> {
             server.closeIdleConnections();
           }),
       ],
+      // After the public port: the counts of its last requests still reach the other replicas.
+      ['rate-limit sync', () => rateLimitSync.stop()],
+      [
+        'ops server',
+        () =>
+          new Promise<void>((resolve) => {
+            opsServer.close(() => resolve());
+            opsServer.closeAllConnections();
+          }),
+      ],
       ['nats', () => nc.drain()],
     ]);
   } catch (err) {
     exitOnStartupError(logger, err);
   }
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
 }
 
 void main();

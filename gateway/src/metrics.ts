@@ -35,6 +35,11 @@ export function createMetrics() {
       labelNames: ['provider', 'reason'] as const,
       registers: [registry],
     }),
+    rateLimitSyncFailures: new Counter({
+      name: 'rate_limit_sync_failures_total',
+      help: 'Syncs of rate-limit counts with NATS KV that failed (limits then hold per replica only)',
+      registers: [registry],
+    }),
   };
 }
 

@@ -85,7 +85,7 @@ describe('internal calls need a service token', () => {
   });
 
   it('lets the gateway and trading through on the real flows', async () => {
-    const ready = await request(`${h.stack.gatewayUrl}/readyz`);
+    const ready = await request(`${h.stack.gatewayOpsUrl}/readyz`);
     expect(ready.body.checks).toMatchObject({ billing: 'serving', trading: 'serving' });
     // Gateway → billing: checkout for a signed-in user.
     const user = await billingClient(h.stack).createUser({ email: `auth-${Date.now()}@example.com` });

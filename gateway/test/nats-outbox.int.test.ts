@@ -56,7 +56,7 @@ describe('billing events survive a NATS outage', () => {
 
     await h.stack.children.get('nats')!.stop();
     const notReady = await until('readiness to notice', async () => {
-      const r = await request(`${h.stack.gatewayUrl}/readyz`);
+      const r = await request(`${h.stack.gatewayOpsUrl}/readyz`);
       return r.status === 503 ? r : undefined;
     });
     expect(notReady.body.checks.nats).toBe('not_serving');
@@ -66,7 +66,7 @@ describe('billing events survive a NATS outage', () => {
     const refused = await postStripe(h.stack.gatewayUrl, cancel);
     expect(refused).toMatchObject({ status: 503, body: { error: 'ingest_unavailable' } });
     expect(refused.headers.get('retry-after')).toBe('30');
-    const metrics = (await request(`${h.stack.gatewayUrl}/metrics`)).body as string;
+    const metrics = (await request(`${h.stack.gatewayOpsUrl}/metrics`)).body as string;
     expect(metrics).toMatch(/webhook_publish_failures_total\{provider="stripe"\} [1-9]/);
     // A change billing makes while NATS is down (the synchronous RPC) is stored with its
     // event in the outbox.

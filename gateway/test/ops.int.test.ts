@@ -7,22 +7,24 @@ import { event, nextId, subscriptionNew } from './support/stripe-events';
 describe('operating the gateway', () => {
   let h: BillingHarness;
   let gw: string;
+  let ops: string;
 
   beforeAll(async () => {
     h = await startBillingHarness({ serviceEnv: { gateway: { WEBHOOK_MAX_BYTES: '8192' } } });
     gw = h.stack.gatewayUrl;
+    ops = h.stack.gatewayOpsUrl;
   });
   afterAll(async () => {
     await h?.stop();
   });
 
-  it('answers liveness, readiness with each dependency, and Prometheus metrics', async () => {
-    expect(await request(`${gw}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await request(`${gw}/readyz`)).toMatchObject({
+  it('answers liveness, readiness with each dependency, and Prometheus metrics on the ops port', async () => {
+    expect(await request(`${ops}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await request(`${ops}/readyz`)).toMatchObject({
       status: 200,
       body: { status: 'ready', checks: { nats: 'serving', billing: 'serving', mongodb: 'serving', trading: 'serving' } },
     });
-    const metrics = await request(`${gw}/metrics`);
+    const metrics = await request(`${ops}/metrics`);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(metrics.body).toContain('# TYPE webhooks_received_total counter');
     expect(metrics.body).toContain('# TYPE webhook_processing_seconds histogram');
@@ -30,6 +32,17 @@ describe('operating the gateway', () => {
     // The service itself runs on Node 24 or later (prom-client reports process.version).
     const nodeMajor = Number(/nodejs_version_info\{[^}]*major="(\d+)"/.exec(metrics.body)?.[1]);
     expect(nodeMajor).toBeGreaterThanOrEqual(24);
+  });
+
+  it('keeps readiness and metrics off the public port (liveness stays on both)', async () => {
+    for (const path of ['/readyz', '/metrics', '/readyz/', '/METRICS', '/metrics?x=1']) {
+      expect({ path, ...(await request(`${gw}${path}`)) }).toMatchObject({ path, status: 404, body: { error: 'not_found' } });
+    }
+    expect(await request(`${gw}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    // The ops port serves nothing else: no API routes, no webhooks.
+    expect(await request(`${ops}/api/nope`)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    const webhook = await fetch(`${ops}/api/payments/stripe/webhook`, { method: 'POST', body: '{}' });
+    expect(webhook.status).toBe(404);
   });
 
   it('answers unknown routes and oversized bodies with JSON 4xx codes', async () => {
@@ -78,7 +91,7 @@ describe('operating the gateway', () => {
     expect(h.logs.some((l) => l.startsWith('billing') && l.includes('"msg":"stopped"'))).toBe(true);
 
     // Intake needs only JetStream: the gateway stays ready and stores the event.
-    const ready = await request(`${gw}/readyz`);
+    const ready = await request(`${ops}/readyz`);
     expect(ready).toMatchObject({ status: 200, body: { status: 'ready', checks: { nats: 'serving', billing: 'unreachable' } } });
     expect(await postStripe(gw, e)).toMatchObject({ status: 200, body: { status: 'accepted', event_id: `stripe:${e.id}` } });
 

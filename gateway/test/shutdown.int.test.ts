@@ -19,7 +19,7 @@ describe('shutdown without a reader on stdout', () => {
     child.proc.stdout?.destroy();
     child.proc.stderr?.destroy();
     // Give it something to log into the broken pipe before the signal.
-    await fetch(`${h.stack.gatewayUrl}/readyz`).catch(() => undefined);
+    await fetch(`${h.stack.gatewayOpsUrl}/readyz`).catch(() => undefined);
     child.proc.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
     expect(code).not.toBe('hung');

@@ -48,7 +48,7 @@ describe('Stripe webhooks through the gateway', () => {
           body: { error: code, message: expect.any(String) },
         });
       }
-      const metrics = await request(`${gw}/metrics`);
+      const metrics = await request(`${h.stack.gatewayOpsUrl}/metrics`);
       expect(metrics.body).toMatch(/webhook_signature_failures_total\{provider="stripe",reason="invalid_signature"\} [1-9]/);
       expect(metrics.body).toMatch(/webhook_signature_failures_total\{provider="stripe",reason="timestamp_out_of_tolerance"\} 2/);
     });
@@ -251,7 +251,7 @@ describe('Stripe webhooks through the gateway', () => {
     expect(parked.events.map((e) => e.eventKey)).toContain(`stripe:${unmatched.id}`);
     expect(JSON.parse(parked.events.find((e) => e.eventKey === `stripe:${unmatched.id}`)!.payload)).toEqual(unmatched);
     expect(await deliver.stripe(event('customer.created', { id: nextId('cus') }))).toBe('ignored');
-    const metrics = (await request(`${gw}/metrics`)).body as string;
+    const metrics = (await request(`${h.stack.gatewayOpsUrl}/metrics`)).body as string;
     expect(metrics).toMatch(/webhooks_received_total\{provider="stripe",event_type="customer.subscription.created",outcome="accepted"\} [1-9]/);
     expect(metrics).toMatch(/webhook_processing_seconds_count\{provider="stripe"\} [1-9]/);
     const billingMetrics = (await request(h.stack.billingMetricsUrl)).body as string;

@@ -352,7 +352,7 @@ describe('TradingView alerts to trades', () => {
     expect(mine[0]).toBe(200);
     expect(mine).toContain(429);
     expect(mine.every((s) => s === 200 || s === 429)).toBe(true);
-    const metrics = await (await fetch(`${gw}/metrics`)).text();
+    const metrics = await (await fetch(`${h.stack.gatewayOpsUrl}/metrics`)).text();
     expect(metrics).toMatch(/webhooks_received_total\{provider="tradingview",event_type="alert",outcome="rate_limited"\} [1-9]/);
     expect(metrics).toMatch(/webhooks_received_total\{provider="tradingview",event_type="alert",outcome="ip_not_allowed"\} [1-9]/);
   });

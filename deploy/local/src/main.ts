@@ -17,13 +17,14 @@ async function main() {
     dataDir,
     env: { SERVICE_TOKEN_SECRET: serviceTokenSecret },
     gatewayPort: Number(process.env.PORT ?? 8080),
+    gatewayOpsPort: Number(process.env.OPS_PORT || 9465),
     // The documented ports, so grpcurl and `npm run webhooks` find billing and trading
     // (the stack binds them to 127.0.0.1; tests take free ports instead).
     billingPort: Number(process.env.BILLING_PORT || 50051),
     tradingPort: Number(process.env.TRADING_PORT || 50052),
   });
   process.stdout.write(
-    `\nready: gateway ${stack.gatewayUrl} (try ${stack.gatewayUrl}/readyz), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, ` +
+    `\nready: gateway ${stack.gatewayUrl} (readiness and metrics on ${stack.gatewayOpsUrl}/readyz, /metrics), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, ` +
       `MongoDB ${stack.mongoUri}, NATS ${stack.natsUrl}\n` +
       (process.env.SERVICE_TOKEN_SECRET ? '' : `internal calls are signed with the secret in ${path.join(dataDir, SERVICE_TOKEN_FILE)}\n`) +
       `Ctrl-C stops everything.\n\n`,

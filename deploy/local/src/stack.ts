@@ -34,6 +34,8 @@ export interface StackOptions {
   /** Per-service additions. */
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   gatewayPort?: number;
+  /** The gateway's OPS_PORT (/readyz, /metrics); a free port when unset. */
+  gatewayOpsPort?: number;
   billingPort?: number;
   tradingPort?: number;
   billingMetricsPort?: number;
@@ -43,6 +45,8 @@ export interface StackOptions {
 export interface Stack {
   dataDir: string;
   gatewayUrl: string;
+  /** The gateway's ops port: /healthz, /readyz and /metrics (not served on gatewayUrl). */
+  gatewayOpsUrl: string;
   billingUrl: string;
   tradingUrl: string;
   /** Billing's plain-HTTP /metrics. */
@@ -95,6 +99,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const billingMetricsPort = opts.billingMetricsPort ?? (await freePort());
     const resolvedGatewayPort = opts.gatewayPort || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
+    const gatewayOpsPort = opts.gatewayOpsPort || (await freePort());
+    const gatewayOpsUrl = `http://127.0.0.1:${gatewayOpsPort}`;
     const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
       billing: {
         ...baseEnv,
@@ -122,6 +128,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         OTEL_SERVICE_NAME: 'gateway',
         NATS_URL: natsUrl,
         PORT: String(resolvedGatewayPort),
+        OPS_PORT: String(gatewayOpsPort),
         PUBLIC_BASE_URL: `http://127.0.0.1:${resolvedGatewayPort}`,
         BILLING_URL: billingUrl,
         TRADING_URL: tradingUrl,
@@ -148,7 +155,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       }
       try {
         // Ready (webhook intake) is not enough here: wait until every service answers.
-        const res = await fetch(`${gatewayUrl}/readyz`);
+        const res = await fetch(`${gatewayOpsUrl}/readyz`);
         const body = (await res.json()) as { checks?: Record<string, string> };
         return res.status === 200 && Object.values(body.checks ?? {}).every((c) => c === 'serving');
       } catch {
@@ -159,6 +166,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     return {
       dataDir: opts.dataDir,
       gatewayUrl,
+      gatewayOpsUrl,
       billingUrl,
       tradingUrl,
       billingMetricsUrl,

@@ -4,15 +4,16 @@ import * as path from 'node:path';
 import { canConnect, freePort, REPO_ROOT, spawnChild, waitFor } from '../src';
 
 // What `npm start` runs after building: the whole system with embedded defaults (no
-// MONGODB_URI, so it starts FerretDB itself), ready on /readyz, and one SIGINT (Ctrl-C)
+// MONGODB_URI, so it starts FerretDB itself), ready on /readyz (its ops port), and one SIGINT (Ctrl-C)
 // stops every process it started.
 
 describe('npm start (deploy/local/dist/main.js)', () => {
   it('brings up FerretDB, billing, trading and the gateway, and stops them all on Ctrl-C', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'tbot-start-'));
     const port = await freePort();
+    const opsPort = await freePort();
     const lines: string[] = [];
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), OPS_PORT: String(opsPort), LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     delete env.MONGODB_URI;
     const main = spawnChild('start', process.execPath, [path.join(REPO_ROOT, 'deploy', 'local', 'dist', 'main.js')], {
       env,
@@ -26,13 +27,14 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       const ready = lines.find((l) => l.startsWith('ready:'))!;
       const mongoPort = Number(/mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(ready)?.[1]);
       expect(mongoPort).toBeGreaterThan(0);
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: 'ready', checks: { billing: 'serving', mongodb: 'serving', nats: 'serving', trading: 'serving' } });
 
       main.proc.kill('SIGINT');
       expect(await main.exited).toBe(0);
       expect(await canConnect('127.0.0.1', port)).toBe(false);
+      expect(await canConnect('127.0.0.1', opsPort)).toBe(false);
       expect(await canConnect('127.0.0.1', mongoPort)).toBe(false);
       // Each service shut down gracefully rather than being killed.
       expect(lines.filter((l) => l.includes('"msg":"stopped"')).length).toBe(3);

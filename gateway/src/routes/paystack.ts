@@ -1,12 +1,13 @@
 import { PAYSTACK_EVENT_TYPES, paystackEventKey, type Logger } from '@tbot/common';
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
-import { requireUser, tokenRules, type AuthedRequest } from '../auth';
+import { requireUser, type AuthedRequest } from '../auth';
+import type { TokenVerifier } from '../token-verifier';
 import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
-import { rateLimit, RateLimiter } from '../rate-limit';
+import { rateLimit, type RateLimiters } from '../rate-limit';
 import { verifyPaystackSignature } from '../webhook-signatures/paystack';
 import { headerValue, webhookRoute, type Ingest, type IntakeLimits, type WebhookRoute } from './webhook';
 
@@ -42,15 +43,15 @@ export function paystackWebhook(config: GatewayConfig, ingest: Ingest, metrics: 
   );
 }
 
-export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function paystackRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters, verifyUser: TokenVerifier | undefined): Router {
   const router = Router();
   const secret = config.PAYSTACK_SECRET_KEY;
   const notConfigured = (res: Response) => sendError(res, 503, 'not_configured', 'PAYSTACK_SECRET_KEY is not set');
 
-  const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
+  const perUser = limiters.create('paystack-user', config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/initialize',
-    requireUser(config.AUTH_JWT_SECRET, tokenRules(config)),
+    requireUser(verifyUser, logger),
     rateLimit(perUser, (req) => (req as AuthedRequest).userId),
     express.json({ limit: '16kb' }),
     async (req: AuthedRequest, res) => {

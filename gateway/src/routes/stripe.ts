@@ -1,12 +1,13 @@
 import { STRIPE_EVENT_TYPES, stripeEventKey, type Logger } from '@tbot/common';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { requireUser, tokenRules, type AuthedRequest } from '../auth';
+import { requireUser, type AuthedRequest } from '../auth';
+import type { TokenVerifier } from '../token-verifier';
 import type { RpcClients } from '../rpc-clients';
 import type { GatewayConfig } from '../config';
 import { sendError, sendRpcError } from '../http-errors';
 import type { Metrics } from '../metrics';
-import { rateLimit, RateLimiter } from '../rate-limit';
+import { rateLimit, type RateLimiters } from '../rate-limit';
 import { verifyStripeSignature } from '../webhook-signatures/stripe';
 import { headerValue, webhookRoute, type Ingest, type IntakeLimits, type WebhookRoute } from './webhook';
 
@@ -46,16 +47,16 @@ export function stripeWebhook(config: GatewayConfig, ingest: Ingest, metrics: Me
   );
 }
 
-export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function stripeRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters, verifyUser: TokenVerifier | undefined): Router {
   const router = Router();
 
   const allowedOrigins = new Set(
     [...config.ALLOWED_REDIRECT_ORIGINS, config.CHECKOUT_SUCCESS_URL, config.CHECKOUT_CANCEL_URL].flatMap((u) => (u ? [new URL(u).origin] : [])),
   );
-  const perUser = new RateLimiter(config.USER_RATE_LIMIT_PER_MINUTE);
+  const perUser = limiters.create('stripe-user', config.USER_RATE_LIMIT_PER_MINUTE);
   router.post(
     '/create-checkout',
-    requireUser(config.AUTH_JWT_SECRET, tokenRules(config)),
+    requireUser(verifyUser, logger),
     rateLimit(perUser, (req) => (req as AuthedRequest).userId),
     express.json({ limit: '16kb' }),
     async (req: AuthedRequest, res) => {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { GatewayConfig } from '../config';
 import { sendError } from '../http-errors';
 import type { Metrics } from '../metrics';
-import { rateLimit, RateLimiter } from '../rate-limit';
+import { rateLimit, type RateLimiters } from '../rate-limit';
 import type { RpcClients } from '../rpc-clients';
 
 /** The same check as the trading service's (a UUID), so a malformed id never reaches it. */
@@ -25,10 +25,10 @@ const REJECT_STATUS: Record<string, number> = {
  * still on its way), never a 5xx once the trading service has the signal, and leave
  * de-duplication to the trading service.
  */
-export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger): Router {
+export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters): Router {
   const router = Router();
-  const perIp = new RateLimiter(config.TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE);
-  const perUser = new RateLimiter(config.TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE);
+  const perIp = limiters.create('tradingview-ip', config.TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE);
+  const perUser = limiters.create('tradingview-user', config.TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE);
   const allowed = new Set(config.TRADINGVIEW_ALLOWED_IPS);
   const userOf = (req: Request): string | undefined => {
     const fromPath = req.params.userId;
