@@ -9,11 +9,13 @@ import {
   ensureWebhookStream,
   every,
   exitOnStartupError,
+  Health,
   isNatsConnected,
   onShutdown,
   pingMongo,
   Outbox,
   registerHealth,
+  registerReflection,
   requireServiceToken,
   startMetricsServer,
   startRpcServer,
@@ -122,6 +124,8 @@ async function main(): Promise<void> {
       routes: (router) => {
         router.service(BillingService, impl);
         registerHealth(router, [BillingService.typeName], dependencies);
+        // grpcurl and `buf curl --reflect` without .proto files (behind the service token).
+        registerReflection(router, [BillingService, Health]);
       },
     });
 

@@ -9,10 +9,12 @@ import {
   createLogger,
   ensureStream,
   exitOnStartupError,
+  Health,
   isNatsConnected,
   onShutdown,
   pingMongo,
   registerHealth,
+  registerReflection,
   requireServiceToken,
   serviceTokenInterceptor,
   ServiceTokens,
@@ -89,6 +91,8 @@ async function main(): Promise<void> {
           mongodb: () => pingMongo(mongo),
           nats: async () => isNatsConnected(nc),
         });
+        // grpcurl and `buf curl --reflect` without .proto files (behind the service token).
+        registerReflection(router, [TradingService, Health]);
       },
     });
 
