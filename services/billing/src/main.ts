@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createModels(mongo, logger);
     await backfillClaims(mongo, models, logger);
-    const nc = await connectNats(config.NATS_URL, 'billing', logger);
+    const nc = await connectNats(config.NATS_URL, 'billing', logger, config);
     await ensureStream(nc, BILLING_STREAM, BILLING_SUBJECTS);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const outbox = new Outbox(mongo, 'billing_outbox', nc.jetstream(), logger);

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
 
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createTradingModels(mongo);
-    const nc = await connectNats(config.NATS_URL, 'trading', logger);
+    const nc = await connectNats(config.NATS_URL, 'trading', logger, config);
     await ensureStream(nc, TRADING_STREAM, TRADING_SUBJECTS);
 
     const tokens = new ServiceTokens('trading', config.SERVICE_TOKEN_SECRET[0]!);
