@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from 'nats';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   connectNats,
   createLogger,
@@ -187,6 +188,9 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
       expect(answer.status).toBe(200);
       expect(await outcomeOf(h.stack, answer.body.event_id as string)).toBe('applied');
       expect((await billingClient(h.stack).getUser({ userId: user.id })).subscription?.plan).toBe('pro');
+      // An operator's redelivery: a short-lived consumer on WEBHOOKS, read, removed, re-published.
+      const since = timestampFromMs(Date.now() - 60_000);
+      expect((await billingClient(h.stack).redeliverWebhooks({ provider: 'stripe', since })).count).toBeGreaterThan(0);
       // Let the outbox relay and trading's subscription run before reading the server's log.
       await new Promise((r) => setTimeout(r, 1500));
       // The refusals above were logged as violations, so an empty list here means something.
