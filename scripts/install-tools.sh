@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock) into a
+# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl) into a
 # cache outside the checkout, so later clones and CI runs on this machine reuse them.
 # Building takes minutes; an existing binary of the right version is kept.
 # Also fetches the Node 24 binary (`node`) that scripts/node24.sh runs when the machine's
@@ -72,15 +72,17 @@ install_node() {
   echo "$pkg" > "$TOOLS_BIN/.node.version"
 }
 
-need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB and stripe-mock" >&2; exit 1; }; }
-# Usage: install-tools.sh [node] [ferretdb] [stripe-mock]   (no arguments: all three)
+need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock and grpcurl" >&2; exit 1; }; }
+# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl]   (no arguments: all four)
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     node) install_node ;;
     ferretdb) build ferretdb github.com/FerretDB/FerretDB@v1.24.2 install_ferretdb ;;
     stripe-mock) build stripe-mock github.com/stripe/stripe-mock@v0.197.0 install_module ;;
+    # The reflection test calls billing and trading with it, as an operator would.
+    grpcurl) build grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 install_module ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       config.RPC_TIMEOUT_MS,
       new ServiceTokens('gateway', config.SERVICE_TOKEN_SECRET[0]!),
     );
-    const nc = await connectNats(config.NATS_URL, 'gateway', logger);
+    const nc = await connectNats(config.NATS_URL, 'gateway', logger, config);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const js = nc.jetstream();
     const ingest = { publish: startedPerTurn((m: WebhookMessage) => publishWebhook(js, m, { timeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS })) };

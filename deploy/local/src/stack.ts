@@ -57,7 +57,15 @@ export interface Stack {
   serviceTokenSecret: string;
   children: Map<string, Child>;
   startService(name: ServiceName): Promise<Child>;
+  /** How the stack runs a service (command, arguments, environment), to run another copy some other way. */
+  serviceCommand(name: ServiceName): ServiceCommand;
   stop(): Promise<void>;
+}
+
+export interface ServiceCommand {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -136,12 +144,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       },
     };
     const billingNice = niceValue(baseEnv.LOCAL_BILLING_NICE, DEFAULT_BILLING_NICE);
+    const serviceCommand = (name: ServiceName): ServiceCommand => ({
+      command: process.execPath,
+      args: [...SERVICE_NODE_ARGS, SERVICES[name]],
+      env: { ...envFor[name] },
+    });
     const startService = async (name: ServiceName) => {
-      const child = spawnChild(name, process.execPath, [...SERVICE_NODE_ARGS, SERVICES[name]], {
-        env: envFor[name],
-        sink: opts.sink,
-        nice: name === 'billing' ? billingNice : undefined,
-      });
+      const { command, args, env } = serviceCommand(name);
+      const child = spawnChild(name, command, args, { env, sink: opts.sink, nice: name === 'billing' ? billingNice : undefined });
       children.set(name, child);
       return child;
     };
@@ -175,6 +185,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       serviceTokenSecret,
       children,
       startService,
+      serviceCommand,
       stop: stopAll,
     };
   } catch (err) {

@@ -9,11 +9,13 @@ import {
   ensureWebhookStream,
   every,
   exitOnStartupError,
+  Health,
   isNatsConnected,
   onShutdown,
   pingMongo,
   Outbox,
   registerHealth,
+  registerReflection,
   requireServiceToken,
   startMetricsServer,
   startRpcServer,
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createModels(mongo, logger);
     await backfillClaims(mongo, models, logger);
-    const nc = await connectNats(config.NATS_URL, 'billing', logger);
+    const nc = await connectNats(config.NATS_URL, 'billing', logger, config);
     await ensureStream(nc, BILLING_STREAM, BILLING_SUBJECTS);
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const outbox = new Outbox(mongo, 'billing_outbox', nc.jetstream(), logger);
@@ -122,6 +124,8 @@ async function main(): Promise<void> {
       routes: (router) => {
         router.service(BillingService, impl);
         registerHealth(router, [BillingService.typeName], dependencies);
+        // grpcurl and `buf curl --reflect` without .proto files (behind the service token).
+        registerReflection(router, [BillingService, Health]);
       },
     });
 

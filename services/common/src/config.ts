@@ -74,6 +74,10 @@ export const env = {
 export const commonConfigShape = {
   LOG_LEVEL: env.logLevel(),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  // This service's own NATS user (deploy/nats/auth.conf says what each may publish and
+  // subscribe to). Unset: connect without credentials (`npm start`'s NATS on loopback).
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt(10_000),
 };
 

@@ -3,6 +3,7 @@ export * from './logger';
 export * from './mongo';
 export * from './nats';
 export * from './health';
+export * from './reflection';
 export * from './rpc-server';
 export * from './service-auth';
 export * from './shutdown';

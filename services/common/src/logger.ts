@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
+import { StdoutDestination } from './log-destination';
 
 export type { Logger };
 
@@ -14,12 +15,11 @@ const REDACT = [
 
 /**
  * JSON logs on stdout, one object a line, carrying the active trace and span ids so a
- * log line can be found from a Jaeger trace and back. Written asynchronously: stdout is a
- * pipe under a supervisor or container runtime, where Node writes synchronously, one
- * system call a line (a tenth of the gateway's CPU per webhook); pino flushes what is
- * buffered when the process exits.
+ * log line can be found from a Jaeger trace and back. Lines are batched per event-loop turn
+ * and never block the process, not even at exit when nobody reads stdout any more
+ * (see log-destination.ts).
  */
-export function createLogger(service: string, level = 'info', destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
+export function createLogger(service: string, level = 'info', destination: pino.DestinationStream = new StdoutDestination()): Logger {
   return pino({
     name: service,
     level,
@@ -34,4 +34,19 @@ export function createLogger(service: string, level = 'info', destination: pino.
         : {};
     },
   }, destination);
+}
+
+/**
+ * Waits until the log lines written so far have left the process, at most timeoutMs: a
+ * reader that does not read must not hold up an exit.
+ */
+export function flushLogs(logger: Logger, timeoutMs = 1000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

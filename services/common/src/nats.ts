@@ -16,11 +16,25 @@ export function isNatsConnected(nc: NatsConnection): boolean {
   return connected.has(nc) && !nc.isClosed() && !nc.isDraining();
 }
 
-/** Connects with endless reconnects: a NATS restart must not take a service down. */
-export async function connectNats(url: string, name: string, logger: Logger): Promise<NatsConnection> {
+/** NATS_USER and NATS_PASSWORD as configured (both or neither). */
+export interface NatsCredentials {
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
+}
+
+/**
+ * Connects with endless reconnects: a NATS restart must not take a service down.
+ * With credentials, the connection's reply inboxes are `_INBOX_<name>.…`, so the server can
+ * let each service read only its own replies (deploy/nats/auth.conf). Neither the
+ * password nor the URL's userinfo is ever logged.
+ */
+export async function connectNats(url: string, name: string, logger: Logger, credentials: NatsCredentials = {}): Promise<NatsConnection> {
+  const { NATS_USER: user, NATS_PASSWORD: pass } = credentials;
+  if (Boolean(user) !== Boolean(pass)) throw new Error('NATS_USER and NATS_PASSWORD must be set together');
   const nc = await connect({
     servers: url.split(','),
     name,
+    ...(user && pass ? { user, pass, inboxPrefix: natsInboxPrefix(name) } : {}),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     timeout: 5000,
@@ -40,9 +54,12 @@ export async function connectNats(url: string, name: string, logger: Logger): Pr
       }
     }
   })();
-  logger.info({ server: nc.getServer() }, 'connected to NATS');
+  logger.info({ server: nc.getServer(), user: user ?? null }, 'connected to NATS');
   return nc;
 }
+
+/** Where a service's replies (JetStream acks, API answers) arrive; auth.conf lets only it subscribe there. */
+export const natsInboxPrefix = (service: string) => `_INBOX_${service}`;
 
 /**
  * Creates the stream or brings its subjects up to date. The duplicate window is what

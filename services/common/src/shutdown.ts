@@ -1,4 +1,4 @@
-import type { Logger } from './logger';
+import { flushLogs, type Logger } from './logger';
 import { shutdownTelemetry } from './telemetry/sdk';
 
 export type ShutdownStep = [name: string, run: () => Promise<unknown>];
@@ -32,7 +32,7 @@ export function onShutdown(logger: Logger, timeoutMs: number, steps: ShutdownSte
     }
     await shutdownTelemetry();
     logger.info('stopped');
-    logger.flush?.();
+    await flushLogs(logger, 1000);
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -9,10 +9,12 @@ import {
   createLogger,
   ensureStream,
   exitOnStartupError,
+  Health,
   isNatsConnected,
   onShutdown,
   pingMongo,
   registerHealth,
+  registerReflection,
   requireServiceToken,
   serviceTokenInterceptor,
   ServiceTokens,
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
 
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createTradingModels(mongo);
-    const nc = await connectNats(config.NATS_URL, 'trading', logger);
+    const nc = await connectNats(config.NATS_URL, 'trading', logger, config);
     await ensureStream(nc, TRADING_STREAM, TRADING_SUBJECTS);
 
     const tokens = new ServiceTokens('trading', config.SERVICE_TOKEN_SECRET[0]!);
@@ -92,6 +94,8 @@ async function main(): Promise<void> {
           mongodb: () => pingMongo(mongo),
           nats: async () => isNatsConnected(nc),
         });
+        // grpcurl and `buf curl --reflect` without .proto files (behind the service token).
+        registerReflection(router, [TradingService, Health]);
       },
     });
 
