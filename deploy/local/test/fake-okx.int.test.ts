@@ -163,6 +163,26 @@ describe('FakeOkx with the real ccxt okx client', () => {
     await expect(okx.createOrder('BTC/USDT:USDT', 'market', 'sell', 1, undefined, { reduceOnly: true })).rejects.toThrow(ccxt.ExchangeError);
   });
 
+  it('attaches a stop-loss and take-profit to an order, on the right side of the last price only', async () => {
+    // Last price of the swap is 60,000 here: a buy's target above it, its stop below.
+    await okx.createOrder('BTC/USDT:USDT', 'market', 'buy', 1, undefined, {
+      clientOrderId: 'tpsl1',
+      stopLoss: { triggerPrice: 58_000, type: 'market' },
+      takeProfit: { triggerPrice: 63_000, type: 'market' },
+    });
+    const sent = fake.requests.filter((r) => r.method === 'POST').at(-1)!;
+    expect(sent.body).toEqual([expect.objectContaining({ attachAlgoOrds: [expect.objectContaining({ slTriggerPx: '58000', slOrdPx: '-1', tpTriggerPx: '63000', tpOrdPx: '-1' })] })]);
+    const wire = await okx.fetchOrder('', 'BTC/USDT:USDT', { clientOrderId: 'tpsl1' });
+    expect(wire.info.attachAlgoOrds).toEqual([expect.objectContaining({ slTriggerPx: '58000', tpTriggerPx: '63000', tpOrdPx: '-1' })]);
+
+    await expect(okx.createOrder('BTC/USDT:USDT', 'market', 'buy', 1, undefined, { takeProfit: { triggerPrice: 59_000 } })).rejects.toThrow(/51279/);
+    await expect(okx.createOrder('BTC/USDT:USDT', 'market', 'buy', 1, undefined, { stopLoss: { triggerPrice: 61_000 } })).rejects.toThrow(/51280/);
+    await expect(okx.createOrder('BTC/USDT:USDT', 'market', 'sell', 1, undefined, { takeProfit: { triggerPrice: 61_000 } })).rejects.toThrow(/51277/);
+    await expect(okx.createOrder('BTC/USDT:USDT', 'market', 'sell', 1, undefined, { stopLoss: { triggerPrice: 59_000 } })).rejects.toThrow(/51278/);
+    // Each entry needs its order price (ccxt always sends one): sent by hand without it.
+    await expect(okx.privatePostTradeOrder({ instId: 'BTC-USDT-SWAP', tdMode: 'cross', side: 'buy', ordType: 'market', sz: '1', attachAlgoOrds: [{ tpTriggerPx: '63000' }] })).rejects.toThrow(/tpOrdPx/);
+  });
+
   it('rejects bad credentials with AuthenticationError and stale timestamps with InvalidNonce', async () => {
     const wrongSecret = client(fake, { secret: 'not-the-secret' });
     await expect(wrongSecret.fetchBalance()).rejects.toThrow(ccxt.AuthenticationError);

@@ -49,6 +49,7 @@ const riskProfileSchema = new Schema(
     sizingValue: { type: Number, required: true },
     allowAlertQuantity: { type: Boolean, default: false },
     closeOppositeFirst: { type: Boolean, default: true },
+    marginMode: { type: String, enum: ['cross', 'isolated'], default: 'cross' },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'risk_profiles' },

@@ -11,7 +11,10 @@ export interface StoredProfile extends RiskProfile {
   sizingValue: number;
   allowAlertQuantity: boolean;
   closeOppositeFirst: boolean;
+  marginMode: MarginMode;
 }
+
+export type MarginMode = 'cross' | 'isolated';
 
 export const DEFAULT_PROFILE: StoredProfile = {
   ...DEFAULT_RISK_PROFILE,
@@ -19,6 +22,7 @@ export const DEFAULT_PROFILE: StoredProfile = {
   sizingValue: 100,
   allowAlertQuantity: false,
   closeOppositeFirst: true,
+  marginMode: 'cross',
 };
 
 const positive = z.number().positive().finite();
@@ -38,6 +42,7 @@ const profileInput = z.object({
   sizingValue: positive,
   allowAlertQuantity: z.boolean(),
   closeOppositeFirst: z.boolean(),
+  marginMode: z.enum(['cross', 'isolated']),
 }).refine((p) => !['percent_equity', 'risk_percent'].includes(p.sizingMode) || p.sizingValue <= 100, {
   message: 'a percentage sizing value must be at most 100',
   path: ['sizingValue'],
@@ -59,6 +64,7 @@ export function validateProfile(m: RiskProfileMessage): { ok: true; profile: Sto
     sizingValue: m.sizingValue || DEFAULT_PROFILE.sizingValue,
     allowAlertQuantity: m.allowAlertQuantity,
     closeOppositeFirst: m.closeOppositeFirst,
+    marginMode: m.marginMode || DEFAULT_PROFILE.marginMode,
   });
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -86,6 +92,7 @@ export async function loadRiskProfile(models: TradingModels, userId: string): Pr
     sizingValue: doc.sizingValue,
     allowAlertQuantity: doc.allowAlertQuantity ?? false,
     closeOppositeFirst: doc.closeOppositeFirst ?? true,
+    marginMode: doc.marginMode === 'isolated' ? 'isolated' : 'cross',
   };
 }
 
@@ -118,5 +125,6 @@ export function profileMessage(p: StoredProfile): RiskProfileMessage {
     sizingValue: p.sizingValue,
     allowAlertQuantity: p.allowAlertQuantity,
     closeOppositeFirst: p.closeOppositeFirst,
+    marginMode: p.marginMode,
   });
 }

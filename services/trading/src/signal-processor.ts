@@ -10,7 +10,7 @@ import { PaperExecutor } from './exchange/paper-executor';
 import { newId } from './ids';
 import type { TradeDoc, TradingModels } from './models';
 import { applyFill } from './positions';
-import { loadRiskProfile } from './risk-profiles';
+import { loadRiskProfile, type MarginMode } from './risk-profiles';
 import { checkRisk, type RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import { clientOrderId, signalDedupeKey } from './signal-key';
@@ -205,7 +205,7 @@ export class SignalProcessor {
     const tradeIds: string[] = [];
     let last: { trade: TradeDoc; outcome: OrderOutcome } | undefined;
     for (const leg of legs) {
-      last = await this.placeLeg(signalId, userId, executor, market, alert, price, leg, key);
+      last = await this.placeLeg(signalId, userId, executor, market, alert, price, leg, key, profile.marginMode);
       tradeIds.push(last.trade._id);
       if (last.outcome.status === 'rejected' || last.outcome.status === 'failed') break;
     }
@@ -243,6 +243,7 @@ export class SignalProcessor {
     price: number,
     leg: Leg,
     key: string,
+    marginMode: MarginMode,
   ): Promise<{ trade: TradeDoc; outcome: OrderOutcome }> {
     const { models, events } = this.d;
     const orderType = leg.reduceOnly ? 'market' : alert.orderType;
@@ -256,7 +257,11 @@ export class SignalProcessor {
       referencePrice: price,
       reduceOnly: leg.reduceOnly,
       clientOrderId: clientOrderId(key, leg.leg),
-      leverage: alert.leverage,
+      // What the alert asked of its position goes with the order that opens it, not with one closing the opposite side.
+      leverage: leg.reduceOnly ? undefined : alert.leverage,
+      marginMode,
+      stopLoss: leg.reduceOnly ? undefined : alert.stopLoss,
+      takeProfit: leg.reduceOnly ? undefined : alert.takeProfit,
       marketType: market.type,
       base: market.base,
       quote: market.quote,

@@ -83,6 +83,19 @@ export interface FakeOkxOrder {
   tradeId: string;
   /** Funds held while the order rests, released on fill or cancel. */
   frozen?: { ccy: string; amount: number };
+  /** The stop-loss / take-profit attached to it (`attachAlgoOrds`), as sent. */
+  attachAlgoOrds: FakeAttachedAlgo[];
+}
+
+/** One entry of an order's `attachAlgoOrds`: OKX places these once the order fills. */
+export interface FakeAttachedAlgo {
+  tpTriggerPx?: number;
+  /** -1: a market order when triggered. */
+  tpOrdPx?: number;
+  tpTriggerPxType?: string;
+  slTriggerPx?: number;
+  slOrdPx?: number;
+  slTriggerPxType?: string;
 }
 
 interface InstrumentSpec {
@@ -762,6 +775,8 @@ export class FakeOkx {
     if (clOrdId !== '' && this.findByClOrdId(clOrdId)) return reject('51016', 'Duplicated clOrdId');
 
     const last = this.price(instId);
+    const attached = parseAttachedAlgos(o.attachAlgoOrds, side, last);
+    if ('sCode' in attached) return reject(attached.sCode, attached.sMsg);
     const refPx = px ?? last;
     // Size in base units (spot) or contracts (swap), the unit min and lot sizes are given in.
     const qty = tgtCcy === 'quote_ccy' ? sz / last : sz;
@@ -816,6 +831,7 @@ export class FakeOkx {
       uTime: now,
       tradeId: '',
       frozen,
+      attachAlgoOrds: attached.algos,
     };
     this.ordersById.set(order.ordId, order);
     const marketable = px === undefined || (side === 'buy' ? px >= last : px <= last);
@@ -935,7 +951,15 @@ export class FakeOkx {
       algoClOrdId: '',
       algoId: '',
       attachAlgoClOrdId: '',
-      attachAlgoOrds: [],
+      attachAlgoOrds: o.attachAlgoOrds.map((a) => ({
+        attachAlgoClOrdId: '',
+        tpTriggerPx: a.tpTriggerPx === undefined ? '' : fmt(a.tpTriggerPx),
+        tpOrdPx: a.tpOrdPx === undefined ? '' : fmt(a.tpOrdPx),
+        tpTriggerPxType: a.tpTriggerPxType ?? '',
+        slTriggerPx: a.slTriggerPx === undefined ? '' : fmt(a.slTriggerPx),
+        slOrdPx: a.slOrdPx === undefined ? '' : fmt(a.slOrdPx),
+        slTriggerPxType: a.slTriggerPxType ?? '',
+      })),
       avgPx: filled && o.avgPx !== undefined ? fmt(o.avgPx) : '',
       cTime: String(o.cTime),
       cancelSource: o.state === 'canceled' ? '1' : '',
@@ -1137,6 +1161,47 @@ function isMultiple(n: number, step: number): boolean {
 
 function asRecord(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/**
+ * `attachAlgoOrds` checked as OKX checks it: each entry's trigger needs its order price
+ * (`-1` for market), trigger price types are last/index/mark, and the triggers must lie on
+ * the right side of the last price for the order's side (a buy's take-profit above it, its
+ * stop-loss below; the reverse for a sell).
+ */
+function parseAttachedAlgos(
+  v: unknown,
+  side: 'buy' | 'sell',
+  last: number,
+): { algos: FakeAttachedAlgo[] } | { sCode: string; sMsg: string } {
+  if (v === undefined) return { algos: [] };
+  if (!Array.isArray(v)) return { sCode: '51000', sMsg: 'Parameter attachAlgoOrds error' };
+  const algos: FakeAttachedAlgo[] = [];
+  for (const raw of v) {
+    const e = asRecord(raw);
+    const a: FakeAttachedAlgo = {};
+    for (const kind of ['tp', 'sl'] as const) {
+      const trigger = e[`${kind}TriggerPx`];
+      if (trigger === undefined || trigger === '') continue;
+      const triggerPx = num(trigger);
+      if (triggerPx === undefined || triggerPx <= 0) return { sCode: '51000', sMsg: `Parameter ${kind}TriggerPx error` };
+      // `-1` (market when triggered) is the one negative value OKX takes here.
+      const ordPx = e[`${kind}OrdPx`] === '-1' ? -1 : num(e[`${kind}OrdPx`]);
+      if (ordPx === undefined || (ordPx <= 0 && ordPx !== -1)) return { sCode: '51000', sMsg: `Parameter ${kind}OrdPx error` };
+      const type = str(e[`${kind}TriggerPxType`]) ?? 'last';
+      if (!['last', 'index', 'mark'].includes(type)) return { sCode: '51000', sMsg: `Parameter ${kind}TriggerPxType error` };
+      const above = triggerPx > last;
+      if (kind === 'tp' && side === 'buy' && !above) return { sCode: '51279', sMsg: 'TP trigger price cannot be lower than the last price' };
+      if (kind === 'tp' && side === 'sell' && triggerPx >= last) return { sCode: '51277', sMsg: 'TP trigger price cannot be higher than the last price' };
+      if (kind === 'sl' && side === 'buy' && triggerPx >= last) return { sCode: '51280', sMsg: 'SL trigger price cannot be higher than the last price' };
+      if (kind === 'sl' && side === 'sell' && !above) return { sCode: '51278', sMsg: 'SL trigger price cannot be lower than the last price' };
+      if (kind === 'tp') Object.assign(a, { tpTriggerPx: triggerPx, tpOrdPx: ordPx, tpTriggerPxType: type });
+      else Object.assign(a, { slTriggerPx: triggerPx, slOrdPx: ordPx, slTriggerPxType: type });
+    }
+    if (a.tpTriggerPx === undefined && a.slTriggerPx === undefined) return { sCode: '51000', sMsg: 'Parameter attachAlgoOrds error' };
+    algos.push(a);
+  }
+  return { algos };
 }
 
 function str(v: unknown): string | undefined {

@@ -13,7 +13,13 @@ export interface OrderRequest {
   referencePrice: number;
   reduceOnly: boolean;
   clientOrderId: string;
+  /** Swaps: leverage to set on the exchange (in marginMode) before the order. */
   leverage?: number;
+  /** Swaps: OKX's tdMode. */
+  marginMode: 'cross' | 'isolated';
+  /** Trigger prices of the stop-loss and take-profit attached to an opening order. */
+  stopLoss?: number;
+  takeProfit?: number;
   marketType: 'spot' | 'swap';
   base: string;
   quote: string;

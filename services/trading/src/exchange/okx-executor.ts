@@ -23,10 +23,14 @@ export class OkxExecutor implements OrderExecutor {
   }
 
   async placeOrder(req: OrderRequest): Promise<OrderOutcome> {
-    const params: Record<string, unknown> = { clientOrderId: req.clientOrderId };
+    const params: Record<string, unknown> = { clientOrderId: req.clientOrderId, ...attachedTpSl(req) };
     if (req.marketType === 'swap') {
-      params.tdMode = 'cross';
+      params.tdMode = req.marginMode;
       if (req.reduceOnly) params.reduceOnly = true;
+      if (req.leverage !== undefined) {
+        const refused = await this.setLeverage(req);
+        if (refused) return refused;
+      }
     }
     let placed: Order | undefined;
     for (let attempt = 0; attempt < 2 && !placed; attempt++) {
@@ -57,6 +61,25 @@ export class OkxExecutor implements OrderExecutor {
     if (!placed) return { status: 'failed', errorCode: 'exchange_unavailable', error: 'OKX could not be reached' };
     // OKX answers an order with its id only: the fill comes from looking it up.
     return this.checkOrder(req, placed.id ?? '');
+  }
+
+  /**
+   * OKX keeps one leverage per instrument and margin mode, applied to the next orders: set
+   * it before the order that asked for it. Setting the same value again is harmless, so a
+   * retried signal may set it twice.
+   */
+  private async setLeverage(req: OrderRequest): Promise<OrderOutcome | undefined> {
+    try {
+      await this.client.setLeverage(req.leverage!, req.symbol, { mgnMode: req.marginMode });
+      return undefined;
+    } catch (err) {
+      if (err instanceof ccxt.NetworkError) return { status: 'failed', errorCode: 'exchange_unavailable', error: 'OKX could not be reached to set the leverage' };
+      if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
+        return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials' };
+      }
+      if (err instanceof ccxt.ExchangeError) return { status: 'rejected', errorCode: 'exchange_rejected', error: `leverage ${req.leverage}x: ${okxMessage(err)}` };
+      throw err;
+    }
   }
 
   async checkOrder(req: Pick<OrderRequest, 'symbol' | 'clientOrderId' | 'contractSize' | 'marketType'>, exchangeOrderId: string): Promise<OrderOutcome> {
@@ -102,6 +125,19 @@ function outcomeOf(order: Order, req: Pick<OrderRequest, 'contractSize' | 'marke
     default:
       return { ...base, status: 'submitted' };
   }
+}
+
+/**
+ * The alert's stop-loss and take-profit as OKX's attached algo orders (`attachAlgoOrds`:
+ * slTriggerPx/tpTriggerPx with a market order, `-1`, when triggered), which OKX places once
+ * the order fills and cancels when the position is closed. ccxt builds them from these params.
+ */
+function attachedTpSl(req: OrderRequest): Record<string, unknown> {
+  if (req.reduceOnly) return {};
+  const params: Record<string, unknown> = {};
+  if (req.stopLoss !== undefined) params.stopLoss = { triggerPrice: req.stopLoss, type: 'market' };
+  if (req.takeProfit !== undefined) params.takeProfit = { triggerPrice: req.takeProfit, type: 'market' };
+  return params;
 }
 
 function isDuplicateClientOrderId(err: unknown): boolean {
