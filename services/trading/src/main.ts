@@ -29,6 +29,7 @@ import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
 import { MarketCatalog } from './exchange/markets';
 import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
+import { PaperTriggerWatcher } from './paper-triggers';
 import { SignalProcessor } from './signal-processor';
 import { tradingService } from './trading-service';
 import { UserLocks } from './user-lock';
@@ -82,6 +83,11 @@ async function main(): Promise<void> {
     });
     const followUp = new OrderFollowUp({ models, accounts, markets, signals, logger }, config.ORDER_FOLLOW_UP_INTERVAL_MS);
     followUp.start();
+    const paperTriggers = new PaperTriggerWatcher(
+      { models, markets, logger, close: (t, reason, price) => signals.closeOnTrigger(t, reason, price) },
+      config.PAPER_TRIGGER_INTERVAL_MS,
+    );
+    paperTriggers.start();
 
     const server = await startRpcServer({
       port: config.TRADING_PORT,
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['signals in flight', () => signals.drain()],
       ['order follow-up', () => followUp.stop()],
+      ['paper triggers', () => paperTriggers.stop()],
       ['outbox', () => events.stop()],
       ['nats', () => nc.drain()],
       ['mongodb', () => mongo.close()],

@@ -133,6 +133,24 @@ const positionSchema = new Schema(
 );
 positionSchema.index({ userId: 1 });
 
+/** Stop-loss and take-profit of paper positions, watched by paper-triggers.ts. */
+const paperTriggerSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // userId|paper|symbol, as the position
+    userId: { type: String, required: true },
+    symbol: { type: String, required: true },
+    side: { type: String, enum: ['long', 'short'], required: true },
+    stopLoss: { type: Number, default: null },
+    takeProfit: { type: Number, default: null },
+    // The signal that set them: the closing trade is recorded under it.
+    signalId: { type: String, required: true },
+    state: { type: String, enum: ['armed', 'firing'], required: true },
+    armedAt: { type: Date, required: true },
+    firingSince: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'paper_triggers' },
+);
+
 const paperAccountSchema = new Schema(
   {
     _id: { type: String, required: true }, // user id
@@ -149,6 +167,7 @@ export type SignalDoc = InferSchemaType<typeof signalSchema> & { _id: string };
 export type TradeDoc = InferSchemaType<typeof tradeSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export type PositionDoc = InferSchemaType<typeof positionSchema> & { _id: string };
 export type PaperAccountDoc = InferSchemaType<typeof paperAccountSchema> & { _id: string };
+export type PaperTriggerDoc = InferSchemaType<typeof paperTriggerSchema> & { _id: string; side: 'long' | 'short' };
 
 export interface TradingModels {
   WebhookSecret: Model<WebhookSecretDoc>;
@@ -159,6 +178,7 @@ export interface TradingModels {
   Trade: Model<TradeDoc>;
   Position: Model<PositionDoc>;
   PaperAccount: Model<PaperAccountDoc>;
+  PaperTrigger: Model<PaperTriggerDoc>;
 }
 
 export async function createTradingModels(conn: Connection): Promise<TradingModels> {
@@ -171,6 +191,7 @@ export async function createTradingModels(conn: Connection): Promise<TradingMode
     Trade: conn.model<TradeDoc>('Trade', tradeSchema),
     Position: conn.model<PositionDoc>('Position', positionSchema),
     PaperAccount: conn.model<PaperAccountDoc>('PaperAccount', paperAccountSchema),
+    PaperTrigger: conn.model<PaperTriggerDoc>('PaperTrigger', paperTriggerSchema),
   };
   await Promise.all(Object.values(m).map((model: Model<unknown>) => model.syncIndexes()));
   return m;

@@ -8,7 +8,8 @@ import type { OrderExecutor, OrderOutcome, OrderRequest } from './exchange/execu
 import type { MarketCatalog, ResolvedMarket } from './exchange/markets';
 import { PaperExecutor } from './exchange/paper-executor';
 import { newId } from './ids';
-import type { TradeDoc, TradingModels } from './models';
+import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
+import { armPaperTrigger, paperPositionId, type TriggerReason } from './paper-triggers';
 import { applyFill } from './positions';
 import { loadRiskProfile, type MarginMode } from './risk-profiles';
 import { checkRisk, type RiskState } from './risk';
@@ -211,6 +212,11 @@ export class SignalProcessor {
     }
     const outcome = last!.outcome;
     const failed = outcome.status === 'rejected' || outcome.status === 'failed';
+    if (executor.mode === 'paper' && !failed && !closing) {
+      // OKX holds an order's attached stop and target; in paper mode a watcher does.
+      const side = alert.action === 'buy' ? 'long' : 'short';
+      await armPaperTrigger(this.d.models, { userId, symbol: market.symbol, side, stopLoss: alert.stopLoss, takeProfit: alert.takeProfit, signalId });
+    }
     await this.d.models.Signal.updateOne(
       { _id: signalId },
       {
@@ -226,6 +232,34 @@ export class SignalProcessor {
       return { status: 'failed', signalId, tradeId: tradeIds.at(-1), rejectCode: outcome.errorCode ?? 'exchange_rejected', message: outcome.error };
     }
     return { status: 'executed', signalId, tradeId: tradeIds.at(-1) };
+  }
+
+  /**
+   * Closes a paper position whose stop-loss or take-profit the last price crossed
+   * (paper-triggers.ts), in the user's turn like a signal. The trade is recorded under the
+   * signal that set the trigger; its clOrdId comes from the trigger, so a second attempt
+   * (another replica, a restart) finds it taken instead of closing twice.
+   */
+  async closeOnTrigger(t: PaperTriggerDoc, reason: TriggerReason, price: number): Promise<void> {
+    await this.serialised(t.userId, () =>
+      this.d.locks.run(t.userId, async () => {
+        const executor = await this.d.accounts.executor(t.userId);
+        // The user moved to OKX meanwhile: paper triggers no longer apply.
+        if (executor.mode !== 'paper') return;
+        const amount = (await this.d.models.Position.findById(paperPositionId(t.userId, t.symbol)).lean())?.amount ?? 0;
+        // Closed or turned around by a later signal: nothing of this trigger's position is left.
+        if (amount === 0 || amount > 0 !== (t.side === 'long')) return;
+        const resolved = await this.d.markets.resolve(t.symbol);
+        if (!resolved.ok) return;
+        const alert: Alert = { symbol: t.symbol, action: 'close', orderType: 'market' };
+        const key = `paper-trigger|${t._id}|${t.armedAt.getTime()}|${reason}`;
+        try {
+          await this.placeLeg(t.signalId, t.userId, executor, resolved.market, alert, price, this.closingLeg(amount, resolved.market, 1), key, 'cross');
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+      }),
+    );
   }
 
   private closingLeg(position: number, market: ResolvedMarket, leg: number): Leg {
