@@ -28,6 +28,10 @@ export const tradingConfigSchema = z.object({
   PAPER_STARTING_BALANCE: z.coerce.number().positive().default(10_000),
   /** How often orders that are not final yet are looked up again. */
   ORDER_FOLLOW_UP_INTERVAL_MS: env.positiveInt(2_000),
+  /** How long OKX's report of an account (positions, balances) is used for sizing and risk; dropped after each fill. */
+  EXCHANGE_STATE_CACHE_SECONDS: env.positiveInt(5),
+  /** How often every OKX account's positions are compared with the service's book. */
+  RECONCILE_POSITIONS_INTERVAL_MS: env.positiveInt(60_000),
   /** How often paper positions' stop-loss and take-profit are checked against the last price. */
   PAPER_TRIGGER_INTERVAL_MS: env.positiveInt(5_000),
   /** How often events whose publish failed (NATS down) are retried. */

@@ -30,6 +30,8 @@ import { MarketCatalog } from './exchange/markets';
 import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
 import { PaperTriggerWatcher } from './paper-triggers';
+import { PositionReconciler } from './position-reconciler';
+import { ExchangeSnapshots } from './exchange-snapshots';
 import { SignalProcessor } from './signal-processor';
 import { tradingService } from './trading-service';
 import { UserLocks } from './user-lock';
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
       paperStartingBalance: config.PAPER_STARTING_BALANCE,
     }, logger);
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
+    const locks = new UserLocks(mongo);
     const signals = new SignalProcessor({
       models,
       auth,
@@ -77,7 +80,8 @@ async function main(): Promise<void> {
       markets,
       entitlement,
       events,
-      locks: new UserLocks(mongo),
+      locks,
+      snapshots: new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000),
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
     });
@@ -88,6 +92,8 @@ async function main(): Promise<void> {
       config.PAPER_TRIGGER_INTERVAL_MS,
     );
     paperTriggers.start();
+    const reconciler = new PositionReconciler({ models, accounts, locks, events, logger }, config.RECONCILE_POSITIONS_INTERVAL_MS);
+    reconciler.start();
 
     const server = await startRpcServer({
       port: config.TRADING_PORT,
@@ -110,6 +116,7 @@ async function main(): Promise<void> {
       ['signals in flight', () => signals.drain()],
       ['order follow-up', () => followUp.stop()],
       ['paper triggers', () => paperTriggers.stop()],
+      ['position reconciliation', () => reconciler.stop()],
       ['outbox', () => events.stop()],
       ['nats', () => nc.drain()],
       ['mongodb', () => mongo.close()],

@@ -151,6 +151,21 @@ const paperTriggerSchema = new Schema(
   { versionKey: false, collection: 'paper_triggers' },
 );
 
+/** A difference between the book and the exchange the reconciler found (position-reconciler.ts). */
+const positionDiscrepancySchema = new Schema(
+  {
+    _id: { type: String, required: true }, // position id | book version | exchange amount
+    userId: { type: String, required: true },
+    mode: { type: String, required: true },
+    symbol: { type: String, required: true },
+    ours: { type: Number, required: true },
+    theirs: { type: Number, required: true },
+    detectedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'position_discrepancies' },
+);
+positionDiscrepancySchema.index({ userId: 1, detectedAt: -1 });
+
 const paperAccountSchema = new Schema(
   {
     _id: { type: String, required: true }, // user id
@@ -167,6 +182,7 @@ export type SignalDoc = InferSchemaType<typeof signalSchema> & { _id: string };
 export type TradeDoc = InferSchemaType<typeof tradeSchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export type PositionDoc = InferSchemaType<typeof positionSchema> & { _id: string };
 export type PaperAccountDoc = InferSchemaType<typeof paperAccountSchema> & { _id: string };
+export type PositionDiscrepancyDoc = InferSchemaType<typeof positionDiscrepancySchema> & { _id: string };
 export type PaperTriggerDoc = InferSchemaType<typeof paperTriggerSchema> & { _id: string; side: 'long' | 'short' };
 
 export interface TradingModels {
@@ -179,6 +195,7 @@ export interface TradingModels {
   Position: Model<PositionDoc>;
   PaperAccount: Model<PaperAccountDoc>;
   PaperTrigger: Model<PaperTriggerDoc>;
+  PositionDiscrepancy: Model<PositionDiscrepancyDoc>;
 }
 
 export async function createTradingModels(conn: Connection): Promise<TradingModels> {
@@ -192,6 +209,7 @@ export async function createTradingModels(conn: Connection): Promise<TradingMode
     Position: conn.model<PositionDoc>('Position', positionSchema),
     PaperAccount: conn.model<PaperAccountDoc>('PaperAccount', paperAccountSchema),
     PaperTrigger: conn.model<PaperTriggerDoc>('PaperTrigger', paperTriggerSchema),
+    PositionDiscrepancy: conn.model<PositionDiscrepancyDoc>('PositionDiscrepancy', positionDiscrepancySchema),
   };
   await Promise.all(Object.values(m).map((model: Model<unknown>) => model.syncIndexes()));
   return m;

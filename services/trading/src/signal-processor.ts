@@ -14,6 +14,7 @@ import { applyFill } from './positions';
 import { loadRiskProfile, type MarginMode } from './risk-profiles';
 import { checkRisk, type RiskState } from './risk';
 import type { UserLocks } from './user-lock';
+import type { ExchangeSnapshots } from './exchange-snapshots';
 import { clientOrderId, signalDedupeKey } from './signal-key';
 import { sizeOrder } from './sizing';
 import type { WebhookAuth } from './webhook-auth';
@@ -65,6 +66,7 @@ export class SignalProcessor {
       entitlement: EntitlementChecker;
       events: TradingEvents;
       locks: UserLocks;
+      snapshots: ExchangeSnapshots;
       logger: Logger;
       maxSignalAgeSeconds: number;
     },
@@ -157,8 +159,7 @@ export class SignalProcessor {
     // The kill switch stops closing orders too, which skip every other rule.
     if (!profile.tradingEnabled) return reject('risk_rejected', 'trading is switched off for this account', 'trading_disabled');
     const executor = await this.d.accounts.executor(userId);
-    const positionId = `${userId}|${executor.mode}|${market.symbol}`;
-    const position = (await this.d.models.Position.findById(positionId).lean())?.amount ?? 0;
+    const position = await this.positionOf(userId, executor, market);
 
     const price =
       alert.orderType === 'limit' && alert.limitPrice ? alert.limitPrice : (alert.price ?? (await this.d.markets.lastPrice(market.symbol)));
@@ -178,7 +179,7 @@ export class SignalProcessor {
       const opposite = market.type === 'swap' && ((side === 'buy' && position < 0) || (side === 'sell' && position > 0));
       if (opposite && profile.closeOppositeFirst) legs.push(this.closingLeg(position, market, 1));
       const needsEquity = ['percent_equity', 'risk_percent'].includes(alert.sizeType && profile.allowAlertQuantity ? alert.sizeType : profile.sizingMode);
-      const equity = needsEquity ? await executor.balance(market.quote) : undefined;
+      const equity = needsEquity ? await this.d.snapshots.balance(userId, executor, market.quote) : undefined;
       const size = sizeOrder({
         mode: profile.sizingMode,
         value: profile.sizingValue,
@@ -191,7 +192,7 @@ export class SignalProcessor {
         market: market.limits,
       });
       if (!size.ok) return reject('sizing_rejected', size.reason);
-      const state = await this.riskState(userId, executor.mode, market.symbol, input.receivedAt);
+      const state = await this.riskState(userId, executor, market.symbol, input.receivedAt);
       const decision = checkRisk(profile, state, {
         symbol: market.symbol,
         notional: size.notional,
@@ -343,6 +344,7 @@ export class SignalProcessor {
     if (outcome.filledBase) set.baseAmount = outcome.filledBase;
     await models.Trade.updateOne({ _id: trade._id }, { $set: set });
     if (outcome.status === 'filled') {
+      this.d.snapshots.invalidate(trade.userId);
       const claimed = await models.Trade.updateOne({ _id: trade._id, positionApplied: false }, { $set: { positionApplied: true } });
       if (claimed.modifiedCount === 1) {
         const pnl = await applyFill(models, {
@@ -365,8 +367,20 @@ export class SignalProcessor {
     return updated;
   }
 
-  private async riskState(userId: string, mode: string, symbol: string, now: Date): Promise<RiskState> {
+  /**
+   * The signed base amount held in `market`: on OKX, a swap position as OKX reports it (a
+   * position closed by hand or liquidated is gone there); otherwise the service's book.
+   */
+  private async positionOf(userId: string, executor: OrderExecutor, market: ResolvedMarket): Promise<number> {
+    if (executor.mode !== 'paper' && market.type === 'swap') {
+      return (await this.d.snapshots.positions(userId, executor)).find((p) => p.symbol === market.symbol)?.amount ?? 0;
+    }
+    return (await this.d.models.Position.findById(`${userId}|${executor.mode}|${market.symbol}`).lean())?.amount ?? 0;
+  }
+
+  private async riskState(userId: string, executor: OrderExecutor, symbol: string, now: Date): Promise<RiskState> {
     const { Trade, Position } = this.d.models;
+    const mode = executor.mode;
     const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const minuteAgo = new Date(now.getTime() - 60_000);
     const [ordersLastMinute, today, lastForSymbol, positions] = await Promise.all([
@@ -375,11 +389,17 @@ export class SignalProcessor {
       Trade.findOne({ userId, symbol, status: { $in: LIVE_STATUSES } }, { createdAt: 1 }).sort({ createdAt: -1 }).lean(),
       Position.find({ userId, mode }).lean(),
     ]);
+    // On OKX the swap positions are the account's (spot holdings stay the book's: a balance
+    // of BTC is not a position this service opened).
+    const held =
+      mode === 'paper'
+        ? positions
+        : [...positions.filter((p) => !p.symbol.includes(':')), ...(await this.d.snapshots.positions(userId, executor))];
     return {
       ordersLastMinute,
       ordersToday: today.length,
       lastOrderAt: lastForSymbol ? { [symbol]: lastForSymbol.createdAt } : {},
-      positions: positions.filter((p) => p.amount !== 0).map((p) => ({ symbol: p.symbol, notional: Math.abs(p.amount) * p.entryPrice })),
+      positions: held.filter((p) => p.amount !== 0).map((p) => ({ symbol: p.symbol, notional: Math.abs(p.amount) * p.entryPrice })),
       realizedPnlToday: today.reduce((sum, t) => sum + (t.realizedPnl ?? 0), 0),
     };
   }

@@ -39,6 +39,15 @@ export interface OrderOutcome {
   errorCode?: 'exchange_rejected' | 'exchange_unavailable';
 }
 
+/** A position as the exchange (or the paper book) holds it. */
+export interface ExchangePosition {
+  /** Unified symbol (BTC/USDT:USDT). */
+  symbol: string;
+  /** Signed base amount: positive long, negative short. */
+  amount: number;
+  entryPrice: number;
+}
+
 /** Places and follows orders in one mode (paper, OKX demo, OKX live) for one user. */
 export interface OrderExecutor {
   readonly mode: string;
@@ -47,4 +56,6 @@ export interface OrderExecutor {
   checkOrder(req: Pick<OrderRequest, 'symbol' | 'clientOrderId' | 'contractSize' | 'marketType'>, exchangeOrderId: string): Promise<OrderOutcome>;
   /** Free balance of a currency (equity for sizing). */
   balance(currency: string): Promise<number>;
+  /** Open swap positions, as the account holds them. */
+  positions(): Promise<ExchangePosition[]>;
 }

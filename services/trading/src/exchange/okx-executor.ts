@@ -1,6 +1,6 @@
 import ccxt, { type Exchange, type Order } from 'ccxt';
 import type { Logger } from '@tbot/common';
-import type { OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+import type { ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
 
 const LOOKUP_ATTEMPTS = 3;
 
@@ -20,6 +20,18 @@ export class OkxExecutor implements OrderExecutor {
     const balance = await this.client.fetchBalance();
     const free = (balance.free as unknown as Record<string, number | undefined>)[currency];
     return free ?? 0;
+  }
+
+  /** OKX's open swap positions (net mode: one per instrument), in signed base units. */
+  async positions(): Promise<ExchangePosition[]> {
+    const positions = await this.client.fetchPositions(undefined, { instType: 'SWAP' });
+    return positions
+      .map((p) => ({
+        symbol: p.symbol ?? '',
+        amount: (p.contracts ?? 0) * (p.contractSize ?? 1) * (p.side === 'short' ? -1 : 1),
+        entryPrice: p.entryPrice ?? 0,
+      }))
+      .filter((p) => p.symbol !== '' && p.amount !== 0);
   }
 
   async placeOrder(req: OrderRequest): Promise<OrderOutcome> {

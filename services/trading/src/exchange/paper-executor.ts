@@ -1,5 +1,5 @@
 import type { TradingModels } from '../models';
-import type { OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+import type { ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
 
 /** Taker fee applied to paper fills, close to OKX's entry tier. */
 const PAPER_FEE_RATE = 0.001;
@@ -69,6 +69,12 @@ export class PaperExecutor implements OrderExecutor {
       fee,
       feeCurrency: req.quote,
     };
+  }
+
+  /** The paper book is the paper account's truth. */
+  async positions(): Promise<ExchangePosition[]> {
+    const docs = await this.models.Position.find({ userId: this.userId, mode: this.mode }).lean();
+    return docs.filter((p) => p.amount !== 0 && p.symbol.includes(':')).map((p) => ({ symbol: p.symbol, amount: p.amount, entryPrice: p.entryPrice }));
   }
 
   /** Paper orders fill at once, so there is never anything to follow up. */
