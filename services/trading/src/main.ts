@@ -30,6 +30,7 @@ import { MarketCatalog } from './exchange/markets';
 import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
 import { SignalProcessor } from './signal-processor';
+import { Strategies } from './strategies';
 import { tradingService } from './trading-service';
 import { UserLocks } from './user-lock';
 import { WebhookAuth } from './webhook-auth';
@@ -69,10 +70,12 @@ async function main(): Promise<void> {
       paperStartingBalance: config.PAPER_STARTING_BALANCE,
     }, logger);
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
+    const strategies = new Strategies({ models, auth, maxPerUser: config.MAX_STRATEGIES_PER_USER });
     const signals = new SignalProcessor({
       models,
       auth,
       accounts,
+      strategies,
       markets,
       entitlement,
       events,
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
       logger,
       interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
-        router.service(TradingService, tradingService({ models, accounts, signals, auth }));
+        router.service(TradingService, tradingService({ models, accounts, signals, auth, strategies }));
         registerHealth(router, [TradingService.typeName], {
           mongodb: () => pingMongo(mongo),
           nats: async () => isNatsConnected(nc),
