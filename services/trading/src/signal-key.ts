@@ -9,9 +9,6 @@
 import { createHash } from 'node:crypto';
 import type { PartialAlert } from './alert';
 
-/** The message's own fields the key is made of (before a strategy's defaults: see signalDedupeKey). */
-export type DedupeFields = Pick<PartialAlert, 'id' | 'timestamp' | 'symbol' | 'action' | 'closeSide' | 'strategy'>;
-
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 /**
@@ -32,7 +29,7 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
  * entry's name, e.g. "Long", and repeats on every trade); and the raw-body fallback can let a
  * resend through when it lands in the next minute.
  */
-export function signalDedupeKey(userId: string, alert: DedupeFields, rawBody: string, receivedAt: Date, strategyId = ''): string {
+export function signalDedupeKey(userId: string, alert: PartialAlert, rawBody: string, receivedAt: Date, strategyId = ''): string {
   // Spliced in only when there is a strategy, so per-user keys keep their old shape.
   const scope = strategyId === '' ? [userId] : [userId, { strategy: strategyId }];
   if (alert.id !== undefined && alert.id !== '') {
