@@ -8,12 +8,31 @@ import type { Metrics } from '../metrics';
 import { rateLimit, type RateLimiters } from '../rate-limit';
 import type { RpcClients } from '../rpc-clients';
 
-/** The same check as the trading service's (a UUID), so a malformed id never reaches it. */
+/** The same checks as the trading service's, so a malformed id never reaches it. */
 const userIdSchema = z.uuid();
+/** A strategy's id (services/trading/src/strategy-input.ts): stg_ and 128 random bits in hex. */
+const STRATEGY_ID = /^stg_[0-9a-f]{32}$/;
+
+/**
+ * Whose webhook URL: `/webhook/<strategy id>` is a strategy's; `/webhook/<user id>` and
+ * `?user_id=` are the user's default strategy (the URL from before strategies). The two id
+ * formats cannot be mistaken for each other.
+ */
+type Target = { userId: string; strategyId: '' } | { userId: ''; strategyId: string };
+
+function targetOf(req: Request): Target | undefined {
+  const fromPath = req.params.id;
+  const id = typeof fromPath === 'string' ? fromPath : typeof req.query.user_id === 'string' ? req.query.user_id : undefined;
+  if (id === undefined) return undefined;
+  if (typeof fromPath === 'string' && STRATEGY_ID.test(id)) return { userId: '', strategyId: id };
+  return userIdSchema.safeParse(id).success ? { userId: id, strategyId: '' } : undefined;
+}
 
 /** How a refused signal is answered: TradingView resends only on 5xx, so refusals are 4xx. */
 const REJECT_STATUS: Record<string, number> = {
   invalid_secret: 401,
+  // A deleted strategy's URL (or one that never existed): TradingView must not resend.
+  unknown_strategy: 404,
   malformed_alert: 400,
   unresolved_placeholder: 400,
 };
@@ -30,23 +49,21 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
   const perIp = limiters.create('tradingview-ip', config.TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE);
   const perUser = limiters.create('tradingview-user', config.TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE);
   const allowed = new Set(config.TRADINGVIEW_ALLOWED_IPS);
-  const userOf = (req: Request): string | undefined => {
-    const fromPath = req.params.userId;
-    if (typeof fromPath === 'string') return fromPath;
-    return typeof req.query.user_id === 'string' ? req.query.user_id : undefined;
-  };
 
   const handler = async (req: Request, res: Response) => {
     const stop = metrics.webhookDuration.startTimer({ provider: 'tradingview' });
     let outcome = 'rejected';
     try {
-      const userId = userOf(req);
-      if (!userId || !userIdSchema.safeParse(userId).success) {
-        return sendError(res, 400, 'malformed_alert', 'give the user id as ?user_id=… or /api/tradingview/webhook/<user id>');
+      const target = targetOf(req);
+      if (!target) {
+        return sendError(res, 400, 'malformed_alert', 'use /api/tradingview/webhook/<strategy id>, or /api/tradingview/webhook/<user id> (or ?user_id=…) for your default strategy');
       }
-      // The per-user limit counts only alerts that carried the user's secret: anyone can
-      // send junk with someone's id, and that must not lock the user out.
-      const wait = perUser.peek(userId);
+      const { userId, strategyId } = target;
+      // Per webhook URL (the user's default one, or a strategy's). It counts only alerts that
+      // carried the URL's secret: anyone can send junk with someone's id, and that must not
+      // lock the user out.
+      const limitKey = strategyId || userId;
+      const wait = perUser.peek(limitKey);
       if (wait > 0) {
         outcome = 'rate_limited';
         res.set('Retry-After', String(wait));
@@ -57,6 +74,7 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
         const r = await clients.trading.submitSignal(
           {
             userId,
+            strategyId,
             body,
             signature: req.get('x-signature') ?? '',
             sourceIp: req.ip ?? '',
@@ -65,7 +83,7 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
           // The trading service answers by waitMs; the margin covers the hop itself.
           { timeoutMs: config.TRADINGVIEW_WAIT_MS + 700 },
         );
-        if (r.rejectCode !== 'invalid_secret') perUser.hit(userId);
+        if (r.rejectCode !== 'invalid_secret' && r.rejectCode !== 'unknown_strategy') perUser.hit(limitKey);
         switch (r.status) {
           case SignalStatus.EXECUTED:
             outcome = 'executed';
@@ -96,7 +114,7 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
         if (ce.code === Code.DeadlineExceeded) {
           // The trading service has the signal and is still at it: no resend wanted.
           outcome = 'accepted';
-          logger.warn({ user_id: userId }, 'trading service answered late; signal left executing');
+          logger.warn({ user_id: userId || undefined, strategy_id: strategyId || undefined }, 'trading service answered late; signal left executing');
           return res.status(202).json({ status: 'accepted' });
         }
         if (ce.code === Code.InvalidArgument) {
@@ -105,7 +123,7 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
           return sendError(res, 400, 'malformed_alert', ce.rawMessage);
         }
         outcome = 'error';
-        logger.error({ err, user_id: userId }, 'trading service unreachable');
+        logger.error({ err, user_id: userId || undefined, strategy_id: strategyId || undefined }, 'trading service unreachable');
         // Nothing reached the trading service: a resend is safe (and de-duplicated anyway).
         res.set('Retry-After', '5');
         return sendError(res, 503, 'upstream_unavailable', 'the trading service is unavailable; retry later');
@@ -139,6 +157,6 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
     handler,
   ];
   router.post('/webhook', ...chain);
-  router.post('/webhook/:userId', ...chain);
+  router.post('/webhook/:id', ...chain);
   return router;
 }

@@ -38,6 +38,21 @@ export type AlertParseResult =
   | { ok: true; alert: Alert }
   | { ok: false; code: 'malformed_alert' | 'unresolved_placeholder'; message: string; field?: string };
 
+/**
+ * What the message itself says, before a strategy's defaults fill what it leaves out
+ * (strategy-rules.ts): symbol, action and order type may be missing. `limitPrice` is kept
+ * while the order type is unknown, since a strategy may make it a limit order.
+ */
+export type PartialAlert = Omit<Alert, 'symbol' | 'action' | 'orderType'> & {
+  symbol?: string;
+  action?: AlertAction;
+  orderType?: 'market' | 'limit';
+};
+
+export type PartialAlertParseResult =
+  | { ok: true; alert: PartialAlert }
+  | { ok: false; code: 'malformed_alert' | 'unresolved_placeholder'; message: string; field?: string };
+
 export const ALERT_FIELD_LIMITS = { symbol: 40, strategy: 64, id: 64, secret: 256 } as const;
 export const MAX_LEVERAGE = 125;
 
@@ -279,15 +294,15 @@ function timestamp(body: Obj): Date | undefined {
   return date;
 }
 
-function parseBody(body: Obj): Alert {
+/** The message's fields; symbol and action are required later, by completeAlert (after a strategy's defaults). */
+function parseBody(body: Obj): PartialAlert {
   const symbol = text(body, ['symbol'], ALERT_FIELD_LIMITS.symbol);
-  if (symbol === undefined) throw malformed('symbol', 'field "symbol" is required');
-
   const act = enumValue(body, ['action'], ACTIONS);
-  if (act === undefined) throw malformed('action', 'field "action" is required');
 
-  const alert: Alert = { symbol, action: act.action, orderType: 'market' };
-  if (act.closeSide) alert.closeSide = act.closeSide;
+  const alert: PartialAlert = {};
+  if (symbol !== undefined) alert.symbol = symbol;
+  if (act !== undefined) alert.action = act.action;
+  if (act?.closeSide) alert.closeSide = act.closeSide;
 
   const price = positiveNumber(body, ['price']);
   const strategy = text(body, ['strategy'], ALERT_FIELD_LIMITS.strategy);
@@ -296,7 +311,7 @@ function parseBody(body: Obj): Alert {
   const ts = timestamp(body);
   const quantity = positiveNumber(body, ['quantity', 'size', 'qty']);
   const sizeType = enumValue(body, ['size_type', 'sizeType'], SIZE_TYPES);
-  const orderType = enumValue(body, ['order_type', 'orderType'], ORDER_TYPES) ?? 'market';
+  const orderType = enumValue(body, ['order_type', 'orderType'], ORDER_TYPES);
   const limitPriceField = positiveNumber(body, ['limit_price', 'limitPrice']);
   const stopLoss = positiveNumber(body, ['stop_loss', 'stopLoss']);
   const takeProfit = positiveNumber(body, ['take_profit', 'takeProfit']);
@@ -314,12 +329,15 @@ function parseBody(body: Obj): Alert {
     if (limitPrice === undefined) {
       throw malformed('limit_price', 'a limit order needs "limit_price" (or "price")');
     }
+  } else if (orderType === undefined) {
+    // Kept until a strategy's default order type is known; completeAlert drops it for a market order.
+    limitPrice = limitPriceField;
   }
   // For a market order a limit price means nothing; keeping it would invite someone downstream to use it.
 
   // A stop on the wrong side of the entry is not a protective stop: it fires at once or is
   // refused by the exchange after the entry has filled, leaving the position unprotected.
-  const ref = limitPrice ?? price;
+  const ref = (orderType === 'limit' ? limitPrice : undefined) ?? price;
   if (ref !== undefined && (alert.action === 'buy' || alert.action === 'sell')) {
     const long = alert.action === 'buy';
     if (stopLoss !== undefined && (long ? stopLoss >= ref : stopLoss <= ref)) {
@@ -345,7 +363,7 @@ function parseBody(body: Obj): Alert {
   if (ts !== undefined) alert.timestamp = ts;
   if (quantity !== undefined) alert.quantity = quantity;
   if (sizeType !== undefined) alert.sizeType = sizeType;
-  alert.orderType = orderType;
+  if (orderType !== undefined) alert.orderType = orderType;
   if (limitPrice !== undefined) alert.limitPrice = limitPrice;
   if (stopLoss !== undefined) alert.stopLoss = stopLoss;
   if (takeProfit !== undefined) alert.takeProfit = takeProfit;
@@ -354,7 +372,45 @@ function parseBody(body: Obj): Alert {
   return alert;
 }
 
+/**
+ * The complete alert once a strategy's defaults are in (see strategy-rules.ts): symbol and
+ * action are required here, so "symbol is required" holds after defaults, and the order type
+ * and the protective levels are settled against the action and price finally known.
+ */
+export function completeAlert(partial: PartialAlert): AlertParseResult {
+  const fail = (field: string, message: string): AlertParseResult => ({ ok: false, code: 'malformed_alert', message, field });
+  const { symbol, action, orderType, ...rest } = partial;
+  if (symbol === undefined || symbol === '') return fail('symbol', 'field "symbol" is required (or a strategy whose defaults name one)');
+  if (action === undefined) return fail('action', 'field "action" is required (or a strategy whose defaults name one)');
+  const alert: Alert = { ...rest, symbol, action, orderType: orderType ?? 'market' };
+  if (alert.orderType === 'market') {
+    delete alert.limitPrice;
+  } else {
+    alert.limitPrice ??= alert.price;
+    if (alert.limitPrice === undefined) return fail('limit_price', 'a limit order needs "limit_price" (or "price")');
+  }
+  // parseBody checked these when the message named the action; a strategy's action or order type may be new here.
+  const ref = alert.limitPrice ?? alert.price;
+  if (ref !== undefined && (action === 'buy' || action === 'sell')) {
+    const long = action === 'buy';
+    if (alert.stopLoss !== undefined && (long ? alert.stopLoss >= ref : alert.stopLoss <= ref)) {
+      return fail('stop_loss', `field "stop_loss" (${alert.stopLoss}) must be ${long ? 'below' : 'above'} the entry price ${ref} for a ${action}`);
+    }
+    if (alert.takeProfit !== undefined && (long ? alert.takeProfit <= ref : alert.takeProfit >= ref)) {
+      return fail('take_profit', `field "take_profit" (${alert.takeProfit}) must be ${long ? 'above' : 'below'} the entry price ${ref} for a ${action}`);
+    }
+  }
+  return { ok: true, alert };
+}
+
+/** An alert that must stand on its own (no strategy defaults): parsePartialAlert, then completeAlert. */
 export function parseAlert(rawBody: string): AlertParseResult {
+  const partial = parsePartialAlert(rawBody);
+  return partial.ok ? completeAlert(partial.alert) : partial;
+}
+
+/** The message's own fields (see PartialAlert); the signal pipeline completes it after a strategy's defaults. */
+export function parsePartialAlert(rawBody: string): PartialAlertParseResult {
   if (typeof rawBody !== 'string' || rawBody.trim() === '') {
     return { ok: false, code: 'malformed_alert', message: 'the alert message is empty; it must be a JSON object' };
   }

@@ -17,6 +17,8 @@ export const tradingConfigSchema = z.object({
   EXCHANGE_KEYS_MASTER_KEY: z.string().min(1),
   /** After a webhook secret rotation, how long the previous secret and signing key still work (0: not at all). */
   WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+  /** How many strategies (each a webhook URL with its own secret) one user may have. */
+  MAX_STRATEGIES_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
   /** Where ccxt sends OKX requests (tests point it at a fake); unset: OKX itself. */
   OKX_API_BASE: env.url().optional(),
   EXCHANGE_TIMEOUT_MS: env.positiveInt(5_000),

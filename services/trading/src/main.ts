@@ -33,6 +33,7 @@ import { PaperTriggerWatcher } from './paper-triggers';
 import { PositionReconciler } from './position-reconciler';
 import { ExchangeSnapshots } from './exchange-snapshots';
 import { SignalProcessor } from './signal-processor';
+import { Strategies } from './strategies';
 import { tradingService } from './trading-service';
 import { UserLocks } from './user-lock';
 import { WebhookAuth } from './webhook-auth';
@@ -73,10 +74,12 @@ async function main(): Promise<void> {
     }, logger);
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
     const locks = new UserLocks(mongo);
+    const strategies = new Strategies({ models, auth, maxPerUser: config.MAX_STRATEGIES_PER_USER });
     const signals = new SignalProcessor({
       models,
       auth,
       accounts,
+      strategies,
       markets,
       entitlement,
       events,
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
       logger,
       interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
-        router.service(TradingService, tradingService({ models, accounts, signals, auth }));
+        router.service(TradingService, tradingService({ models, accounts, signals, auth, strategies }));
         registerHealth(router, [TradingService.typeName], {
           mongodb: () => pingMongo(mongo),
           nats: async () => isNatsConnected(nc),

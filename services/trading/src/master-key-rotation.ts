@@ -16,7 +16,7 @@ import {
   credentialContext,
   rewrapFields,
   SIGNING_KEY_FIELDS,
-  signingKeyContext,
+  webhookRecordContext,
   type CredentialField,
   type SecretContext,
 } from './secret-contexts';
@@ -44,6 +44,8 @@ interface Target<F extends string> {
   name: string;
   model: Model<any>; // two schemas, one loop: the fields are read by name
   fields: readonly F[];
+  /** Fields the context is made of, besides _id. */
+  contextFields: readonly string[];
   contextOf: (doc: Record<string, unknown>) => (field: F) => SecretContext;
 }
 
@@ -52,13 +54,16 @@ function targets(models: TradingModels): Array<Target<string>> {
     name: 'exchange_accounts',
     model: models.ExchangeAccount,
     fields: Object.keys(CREDENTIAL_FIELDS) as CredentialField[],
+    contextFields: ['exchange'],
     contextOf: (doc) => (field) => credentialContext(String(doc._id), String(doc.exchange), field),
   };
   const signingKeys: Target<string> = {
     name: 'webhook_secrets',
     model: models.WebhookSecret,
     fields: SIGNING_KEY_FIELDS,
-    contextOf: (doc) => () => signingKeyContext(String(doc._id)),
+    // A user's record, or a strategy's (bound to its owner and the strategy).
+    contextFields: ['userId'],
+    contextOf: (doc) => () => webhookRecordContext(doc),
   };
   return [credentials as Target<string>, signingKeys];
 }
@@ -72,7 +77,7 @@ export async function rotateMasterKey(
   const collections: CollectionReport[] = [];
   for (const t of targets(models)) {
     const report: CollectionReport = { collection: t.name, scanned: 0, rewritten: 0, upToDate: 0, changedMeanwhile: 0, failed: [] };
-    const projection = Object.fromEntries([['exchange', 1], ...t.fields.map((f) => [f, 1])]);
+    const projection = Object.fromEntries([...t.contextFields, ...t.fields].map((f) => [f, 1]));
     // In _id order, so a run's progress reads as "up to this user".
     for await (const doc of t.model.find({}, projection).sort({ _id: 1 }).lean().cursor()) {
       const record = doc as Record<string, unknown>;

@@ -2,7 +2,9 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
 
 const webhookSecretSchema = new Schema(
   {
-    _id: { type: String, required: true }, // user id
+    _id: { type: String, required: true }, // user id, or strategy id for a strategy's record
+    // Set on a strategy's record: its owner (the signing key is bound to owner and strategy).
+    userId: { type: String, default: null },
     hash: { type: String, required: true }, // sha256 hex of the secret; the secret is never stored
     // X-Signature's HMAC key, AES-256-GCM under the master key (`<user>|tradingview|signing-key`):
     // unlike the hash, what a database read shows cannot sign. Null on records from before it.
@@ -55,6 +57,24 @@ const riskProfileSchema = new Schema(
   { versionKey: false, collection: 'risk_profiles' },
 );
 
+/**
+ * A user's strategy: its own webhook URL (the _id) and secret (a webhook_secrets record with
+ * the same _id), defaults that fill what its alerts leave out, and risk overrides
+ * (strategy-rules.ts). Checked on the way in (strategy-input.ts); stored as checked.
+ */
+const strategySchema = new Schema(
+  {
+    _id: { type: String, required: true }, // stg_<32 hex>
+    userId: { type: String, required: true },
+    name: { type: String, required: true },
+    defaults: { type: Schema.Types.Mixed, default: {} },
+    riskOverrides: { type: Schema.Types.Mixed, default: {} },
+  },
+  { versionKey: false, timestamps: true, collection: 'strategies', minimize: false },
+);
+// Names are how a user tells strategies apart in lists and the dashboard.
+strategySchema.index({ userId: 1, name: 1 }, { unique: true });
+
 /** One document per de-duplication key: the unique _id makes a repeated alert a no-op. */
 const signalKeySchema = new Schema(
   {
@@ -81,6 +101,8 @@ const signalSchema = new Schema(
     tradeIds: { type: [String], default: [] },
     sourceIp: { type: String, default: '' },
     dedupeKey: { type: String, default: null },
+    // The strategy whose URL received it; '' for the user's default strategy (the per-user URL).
+    strategyId: { type: String, default: '' },
   },
   { versionKey: false, collection: 'signals' },
 );
@@ -109,6 +131,8 @@ const tradeSchema = new Schema(
     realizedPnl: { type: Number, default: 0 },
     // Position bookkeeping is applied once per trade, when it fills.
     positionApplied: { type: Boolean, default: false },
+    // The strategy whose signal placed it; '' for the user's default strategy.
+    strategyId: { type: String, default: '' },
   },
   { versionKey: false, timestamps: true, collection: 'trades' },
 );
@@ -142,8 +166,9 @@ const paperTriggerSchema = new Schema(
     side: { type: String, enum: ['long', 'short'], required: true },
     stopLoss: { type: Number, default: null },
     takeProfit: { type: Number, default: null },
-    // The signal that set them: the closing trade is recorded under it.
+    // The signal (and strategy) that set them: the closing trade is recorded under it.
     signalId: { type: String, required: true },
+    strategyId: { type: String, default: '' },
     state: { type: String, enum: ['armed', 'firing'], required: true },
     armedAt: { type: Date, required: true },
     firingSince: { type: Date, default: null },
@@ -177,6 +202,7 @@ const paperAccountSchema = new Schema(
 export type WebhookSecretDoc = InferSchemaType<typeof webhookSecretSchema> & { _id: string };
 export type ExchangeAccountDoc = InferSchemaType<typeof exchangeAccountSchema> & { _id: string };
 export type RiskProfileDoc = InferSchemaType<typeof riskProfileSchema> & { _id: string };
+export type StrategyDoc = InferSchemaType<typeof strategySchema> & { _id: string; createdAt: Date; updatedAt: Date };
 export type SignalKeyDoc = InferSchemaType<typeof signalKeySchema> & { _id: string };
 export type SignalDoc = InferSchemaType<typeof signalSchema> & { _id: string };
 export type TradeDoc = InferSchemaType<typeof tradeSchema> & { _id: string; createdAt: Date; updatedAt: Date };
@@ -189,6 +215,7 @@ export interface TradingModels {
   WebhookSecret: Model<WebhookSecretDoc>;
   ExchangeAccount: Model<ExchangeAccountDoc>;
   RiskProfile: Model<RiskProfileDoc>;
+  Strategy: Model<StrategyDoc>;
   SignalKey: Model<SignalKeyDoc>;
   Signal: Model<SignalDoc>;
   Trade: Model<TradeDoc>;
@@ -203,6 +230,7 @@ export async function createTradingModels(conn: Connection): Promise<TradingMode
     WebhookSecret: conn.model<WebhookSecretDoc>('WebhookSecret', webhookSecretSchema),
     ExchangeAccount: conn.model<ExchangeAccountDoc>('ExchangeAccount', exchangeAccountSchema),
     RiskProfile: conn.model<RiskProfileDoc>('RiskProfile', riskProfileSchema),
+    Strategy: conn.model<StrategyDoc>('Strategy', strategySchema),
     SignalKey: conn.model<SignalKeyDoc>('SignalKey', signalKeySchema),
     Signal: conn.model<SignalDoc>('Signal', signalSchema),
     Trade: conn.model<TradeDoc>('Trade', tradeSchema),

@@ -12,6 +12,7 @@ export type TriggerReason = 'stop_loss' | 'take_profit';
 
 export interface PaperTriggerInput {
   userId: string;
+  strategyId: string;
   symbol: string;
   side: 'long' | 'short';
   stopLoss?: number;
@@ -44,6 +45,7 @@ export async function armPaperTrigger(models: TradingModels, t: PaperTriggerInpu
     { _id: paperPositionId(t.userId, t.symbol) },
     {
       userId: t.userId,
+      strategyId: t.strategyId,
       symbol: t.symbol,
       side: t.side,
       stopLoss: t.stopLoss ?? null,

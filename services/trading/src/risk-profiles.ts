@@ -27,7 +27,8 @@ export const DEFAULT_PROFILE: StoredProfile = {
 
 const positive = z.number().positive().finite();
 const count = z.number().int().min(0);
-const profileInput = z.object({
+/** Each field's rule, shared with strategies' risk overrides (strategy-input.ts). */
+export const profileFields = z.object({
   tradingEnabled: z.boolean(),
   allowedSymbols: z.array(z.string().regex(/^[A-Z0-9]{1,15}\/[A-Z0-9]{1,10}(:[A-Z0-9]{1,10})?$/, 'a unified symbol such as BTC/USDT or BTC/USDT:USDT')).max(200),
   maxOrderNotional: positive.optional(),
@@ -43,7 +44,8 @@ const profileInput = z.object({
   allowAlertQuantity: z.boolean(),
   closeOppositeFirst: z.boolean(),
   marginMode: z.enum(['cross', 'isolated']),
-}).refine((p) => !['percent_equity', 'risk_percent'].includes(p.sizingMode) || p.sizingValue <= 100, {
+});
+const profileInput = profileFields.refine((p) => !['percent_equity', 'risk_percent'].includes(p.sizingMode) || p.sizingValue <= 100, {
   message: 'a percentage sizing value must be at most 100',
   path: ['sizingValue'],
 });

@@ -28,6 +28,21 @@ export function signingKeyContext(userId: string): SecretContext {
   return { aad: secretContext(userId, 'tradingview', 'signing-key') };
 }
 
+/**
+ * `<user id>|tradingview/<strategy id>|signing-key`: a strategy's key is bound to its owner
+ * and to the strategy, so a blob copied to another strategy or user does not open there.
+ */
+export function strategySigningKeyContext(userId: string, strategyId: string): SecretContext {
+  return { aad: secretContext(userId, `tradingview/${strategyId}`, 'signing-key') };
+}
+
+/** The context of a webhook_secrets record: a user's own (no userId field) or a strategy's. */
+export function webhookRecordContext(record: { _id?: unknown; userId?: unknown }): SecretContext {
+  return typeof record.userId === 'string' && record.userId !== ''
+    ? strategySigningKeyContext(record.userId, String(record._id))
+    : signingKeyContext(String(record._id));
+}
+
 export type Rewrap<F extends string> =
   | { ok: true; changes: Partial<Record<F, string>> }
   | { ok: false; field: F; message: string };

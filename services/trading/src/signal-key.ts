@@ -7,7 +7,7 @@
  * itself refuse a second order for the same signal (error 51016) if our own check races.
  */
 import { createHash } from 'node:crypto';
-import type { Alert } from './alert';
+import type { PartialAlert } from './alert';
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -18,24 +18,33 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
  * ("ab"+"c" vs "a"+"bc") and keeps the alert's content, including the secret inside the raw
  * body, out of wherever keys are stored or logged. The prefix says which rule produced it.
  *
+ * With a strategy (its own webhook URL), the strategy id is part of every key: two strategies
+ * receiving identical bodies are two signals, while a resend to the same URL stays one. Without
+ * one (the per-user URL) the key is exactly what it was before strategies, so a resend that
+ * straddles an upgrade is still recognised. The key is made of the message as received, not of
+ * the strategy's defaults: editing a strategy between an alert and TradingView's resend of it
+ * must not turn the resend into a new signal.
+ *
  * Caveats: an explicit id must be unique per signal (TradingView's {{strategy.order.id}} is the
  * entry's name, e.g. "Long", and repeats on every trade); and the raw-body fallback can let a
  * resend through when it lands in the next minute.
  */
-export function signalDedupeKey(userId: string, alert: Alert, rawBody: string, receivedAt: Date): string {
+export function signalDedupeKey(userId: string, alert: PartialAlert, rawBody: string, receivedAt: Date, strategyId = ''): string {
+  // Spliced in only when there is a strategy, so per-user keys keep their old shape.
+  const scope = strategyId === '' ? [userId] : [userId, { strategy: strategyId }];
   if (alert.id !== undefined && alert.id !== '') {
-    return `id_${sha256(JSON.stringify(['id', userId, alert.id]))}`;
+    return `id_${sha256(JSON.stringify(['id', ...scope, alert.id]))}`;
   }
   if (alert.timestamp !== undefined && !Number.isNaN(alert.timestamp.getTime())) {
     // closeSide is part of the action: close_long and close_short in the same second are two signals.
-    const action = alert.action === 'close' ? `close:${alert.closeSide ?? 'both'}` : alert.action;
+    const action = alert.action === 'close' ? `close:${alert.closeSide ?? 'both'}` : (alert.action ?? '');
     return `ts_${sha256(
-      JSON.stringify(['ts', userId, alert.timestamp.getTime(), alert.symbol.toUpperCase(), action, alert.strategy ?? ''])
+      JSON.stringify(['ts', ...scope, alert.timestamp.getTime(), (alert.symbol ?? '').toUpperCase(), action, alert.strategy ?? ''])
     )}`;
   }
   const minute = Math.floor(receivedAt.getTime() / 60_000);
   if (!Number.isFinite(minute)) throw new Error('receivedAt is not a valid date');
-  return `body_${sha256(JSON.stringify(['body', userId, minute, sha256(rawBody)]))}`;
+  return `body_${sha256(JSON.stringify(['body', ...scope, minute, sha256(rawBody)]))}`;
 }
 
 /** OKX clOrdId: 1–32 alphanumerics, derived deterministically from the dedupe key and the leg (0 = main order, 1 = closing the opposite position first). */

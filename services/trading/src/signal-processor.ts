@@ -1,7 +1,7 @@
 import ccxt from 'ccxt';
 import { isDuplicateKeyError, type Logger } from '@tbot/common';
 import type { Accounts } from './accounts';
-import { parseAlert, type Alert } from './alert';
+import { completeAlert, parsePartialAlert, type Alert } from './alert';
 import type { EntitlementChecker } from './entitlement';
 import type { TradingEvents } from './events';
 import type { OrderExecutor, OrderOutcome, OrderRequest } from './exchange/executor';
@@ -11,16 +11,21 @@ import { newId } from './ids';
 import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
 import { armPaperTrigger, paperPositionId, type TriggerReason } from './paper-triggers';
 import { applyFill } from './positions';
-import { loadRiskProfile, type MarginMode } from './risk-profiles';
+import { DEFAULT_PROFILE, loadRiskProfile, type StoredProfile } from './risk-profiles';
 import { checkRisk, type RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import type { ExchangeSnapshots } from './exchange-snapshots';
 import { clientOrderId, signalDedupeKey } from './signal-key';
 import { sizeOrder } from './sizing';
+import type { Strategies, StoredStrategy } from './strategies';
+import { applyStrategyDefaults, effectiveProfile } from './strategy-rules';
 import type { WebhookAuth } from './webhook-auth';
 
 export interface SubmitInput {
+  /** The per-user URL's user; '' when only the strategy is known (its owner is then the user). */
   userId: string;
+  /** The strategy URL's id; '' for the user's default strategy. */
+  strategyId: string;
   body: Buffer;
   signature: string;
   sourceIp: string;
@@ -45,6 +50,18 @@ interface Leg {
   leg: number;
 }
 
+/** What intake settled for a signal that execution needs. */
+interface Prepared {
+  userId: string;
+  strategyId: string;
+  alert: Alert;
+  key: string;
+  /** The user's risk profile with the strategy's overrides applied. */
+  profile: StoredProfile;
+  /** The strategy's default quantity is in the alert: sized as if the profile allowed alert quantities. */
+  quantityFromStrategy: boolean;
+}
+
 const LIVE_STATUSES = ['submitted', 'filled'];
 const MAX_WAIT_MS = 2_500;
 
@@ -62,6 +79,7 @@ export class SignalProcessor {
       models: TradingModels;
       auth: WebhookAuth;
       accounts: Accounts;
+      strategies: Strategies;
       markets: MarketCatalog;
       entitlement: EntitlementChecker;
       events: TradingEvents;
@@ -75,33 +93,55 @@ export class SignalProcessor {
   async submit(input: SubmitInput): Promise<SubmitResult> {
     const { models } = this.d;
     const signalId = newId('sig');
-    const base = { _id: signalId, userId: input.userId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
     const raw = input.body.toString('utf8');
 
-    if (!(await this.d.auth.authenticate(input.userId, input.body, input.signature, raw))) {
+    let strategy: StoredStrategy | null = null;
+    if (input.strategyId) {
+      strategy = await this.d.strategies.byId(input.strategyId);
+      // Another user's strategy is answered as a missing one: the caller learns nothing about it.
+      if (!strategy || (input.userId && strategy.userId !== input.userId)) {
+        this.d.logger.info({ strategy_id: input.strategyId, source_ip: input.sourceIp }, 'alert refused: no such strategy');
+        return { status: 'rejected', signalId, rejectCode: 'unknown_strategy', message: 'no strategy has this webhook URL (deleted?)' };
+      }
+    }
+    const userId = strategy?.userId ?? input.userId;
+    const strategyId = strategy?.id ?? '';
+    const base = { _id: signalId, userId, strategyId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
+
+    if (!(await this.d.auth.authenticate({ userId, ...(strategy ? { strategyId } : {}) }, input.body, input.signature, raw))) {
       // Not written down: anyone can send alerts with someone's id, and a flood of them must
       // not fill the database. Logged (without the body) and answered.
-      this.d.logger.info({ user_id: input.userId, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
-      return this.rejected(signalId, input.userId, 'invalid_secret', 'the secret or signature does not match');
+      this.d.logger.info({ user_id: userId, strategy_id: strategyId || undefined, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
+      return this.rejected(signalId, userId, 'invalid_secret', 'the secret or signature does not match');
     }
-    const parsed = parseAlert(raw);
+    const parsed = parsePartialAlert(raw);
     if (!parsed.ok) {
       await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message });
-      return this.rejected(signalId, input.userId, parsed.code, parsed.message);
+      return this.rejected(signalId, userId, parsed.code, parsed.message);
     }
-    const alert = parsed.alert;
+    // The strategy's step: its overrides make the profile, its defaults fill what the message
+    // left out; only then is the alert complete ("symbol" required, order type settled).
+    const profile = effectiveProfile(await loadRiskProfile(models, userId), strategy?.riskOverrides ?? null);
+    const withDefaults = applyStrategyDefaults(parsed.alert, strategy, { alertQuantityAccepted: profile.allowAlertQuantity });
+    const completed = completeAlert(withDefaults.alert);
+    if (!completed.ok) {
+      await models.Signal.create({ ...base, symbol: withDefaults.alert.symbol ?? '', status: 'rejected', rejectCode: completed.code, message: completed.message });
+      return this.rejected(signalId, userId, completed.code, completed.message);
+    }
+    const alert = completed.alert;
     if (input.signature) {
       // A signed body stays valid for whoever captured it: only a recent one is taken, so a
       // replay after the de-duplication window cannot trade again.
       const refusal = signedAlertAge(alert.timestamp, input.receivedAt, this.d.maxSignalAgeSeconds);
       if (refusal) {
         await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal });
-        return this.rejected(signalId, input.userId, 'stale_signal', refusal);
+        return this.rejected(signalId, userId, 'stale_signal', refusal);
       }
     }
     const record = (fields: { status: string; message?: string; dedupeKey?: string }) =>
       models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, strategy: alert.strategy ?? '', ...fields });
-    const key = signalDedupeKey(input.userId, alert, raw, input.receivedAt);
+    // From the message as received (parsed.alert), scoped to the strategy: see signalDedupeKey.
+    const key = signalDedupeKey(userId, parsed.alert, raw, input.receivedAt, strategyId);
     try {
       await models.SignalKey.create({ _id: key, signalId, createdAt: input.receivedAt });
     } catch (err) {
@@ -114,8 +154,9 @@ export class SignalProcessor {
     await record({ status: 'accepted', dedupeKey: key });
 
     // Queued in-process first, so only one of this replica's signals per user waits on the shared lock.
-    const work = this.serialised(input.userId, () =>
-      this.d.locks.run(input.userId, () => this.execute(signalId, input, alert, key)).catch((err: unknown) => this.finishFailed(signalId, err)),
+    const prepared: Prepared = { userId, strategyId, alert, key, profile, quantityFromStrategy: withDefaults.quantityFromStrategy };
+    const work = this.serialised(userId, () =>
+      this.d.locks.run(userId, () => this.execute(signalId, input, prepared)).catch((err: unknown) => this.finishFailed(signalId, err)),
     );
     work.catch((err: unknown) => this.d.logger.error({ err, signal_id: signalId }, 'signal execution failed'));
     const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
@@ -139,8 +180,8 @@ export class SignalProcessor {
     return next;
   }
 
-  private async execute(signalId: string, input: SubmitInput, alert: Alert, key: string): Promise<SubmitResult> {
-    const { userId } = input;
+  private async execute(signalId: string, input: SubmitInput, prepared: Prepared): Promise<SubmitResult> {
+    const { userId, alert, key, profile } = prepared;
     const reject = (code: string, message: string, rule?: string) => this.finishRejected(signalId, userId, code, message, rule);
 
     if (alert.timestamp) {
@@ -155,7 +196,6 @@ export class SignalProcessor {
     const resolved = await this.d.markets.resolve(alert.symbol);
     if (!resolved.ok) return reject('unknown_symbol', resolved.reason);
     const market = resolved.market;
-    const profile = await loadRiskProfile(this.d.models, userId);
     // The kill switch stops closing orders too, which skip every other rule.
     if (!profile.tradingEnabled) return reject('risk_rejected', 'trading is switched off for this account', 'trading_disabled');
     const executor = await this.d.accounts.executor(userId);
@@ -178,12 +218,13 @@ export class SignalProcessor {
       const side = alert.action as 'buy' | 'sell';
       const opposite = market.type === 'swap' && ((side === 'buy' && position < 0) || (side === 'sell' && position > 0));
       if (opposite && profile.closeOppositeFirst) legs.push(this.closingLeg(position, market, 1));
-      const needsEquity = ['percent_equity', 'risk_percent'].includes(alert.sizeType && profile.allowAlertQuantity ? alert.sizeType : profile.sizingMode);
+      const allowAlertQuantity = profile.allowAlertQuantity || prepared.quantityFromStrategy;
+      const needsEquity = ['percent_equity', 'risk_percent'].includes(alert.sizeType && allowAlertQuantity ? alert.sizeType : profile.sizingMode);
       const equity = needsEquity ? await this.d.snapshots.balance(userId, executor, market.quote) : undefined;
       const size = sizeOrder({
         mode: profile.sizingMode,
         value: profile.sizingValue,
-        allowAlertQuantity: profile.allowAlertQuantity,
+        allowAlertQuantity,
         alertQuantity: alert.quantity,
         alertSizeType: alert.sizeType,
         price,
@@ -207,7 +248,7 @@ export class SignalProcessor {
     const tradeIds: string[] = [];
     let last: { trade: TradeDoc; outcome: OrderOutcome } | undefined;
     for (const leg of legs) {
-      last = await this.placeLeg(signalId, userId, executor, market, alert, price, leg, key, profile.marginMode);
+      last = await this.placeLeg(signalId, prepared, executor, market, price, leg);
       tradeIds.push(last.trade._id);
       if (last.outcome.status === 'rejected' || last.outcome.status === 'failed') break;
     }
@@ -216,7 +257,7 @@ export class SignalProcessor {
     if (executor.mode === 'paper' && !failed && !closing) {
       // OKX holds an order's attached stop and target; in paper mode a watcher does.
       const side = alert.action === 'buy' ? 'long' : 'short';
-      await armPaperTrigger(this.d.models, { userId, symbol: market.symbol, side, stopLoss: alert.stopLoss, takeProfit: alert.takeProfit, signalId });
+      await armPaperTrigger(this.d.models, { userId, strategyId: prepared.strategyId, symbol: market.symbol, side, stopLoss: alert.stopLoss, takeProfit: alert.takeProfit, signalId });
     }
     await this.d.models.Signal.updateOne(
       { _id: signalId },
@@ -252,10 +293,17 @@ export class SignalProcessor {
         if (amount === 0 || amount > 0 !== (t.side === 'long')) return;
         const resolved = await this.d.markets.resolve(t.symbol);
         if (!resolved.ok) return;
-        const alert: Alert = { symbol: t.symbol, action: 'close', orderType: 'market' };
-        const key = `paper-trigger|${t._id}|${t.armedAt.getTime()}|${reason}`;
+        const prepared: Prepared = {
+          userId: t.userId,
+          strategyId: t.strategyId ?? '',
+          alert: { symbol: t.symbol, action: 'close', orderType: 'market' },
+          key: `paper-trigger|${t._id}|${t.armedAt.getTime()}|${reason}`,
+          // Only the margin mode is read for a closing leg, and paper mode has none.
+          profile: DEFAULT_PROFILE,
+          quantityFromStrategy: false,
+        };
         try {
-          await this.placeLeg(t.signalId, t.userId, executor, resolved.market, alert, price, this.closingLeg(amount, resolved.market, 1), key, 'cross');
+          await this.placeLeg(t.signalId, prepared, executor, resolved.market, price, this.closingLeg(amount, resolved.market, 1));
         } catch (err) {
           if (!isDuplicateKeyError(err)) throw err;
         }
@@ -271,16 +319,14 @@ export class SignalProcessor {
 
   private async placeLeg(
     signalId: string,
-    userId: string,
+    prepared: Prepared,
     executor: OrderExecutor,
     market: ResolvedMarket,
-    alert: Alert,
     price: number,
     leg: Leg,
-    key: string,
-    marginMode: MarginMode,
   ): Promise<{ trade: TradeDoc; outcome: OrderOutcome }> {
     const { models, events } = this.d;
+    const { userId, strategyId, alert, key } = prepared;
     const orderType = leg.reduceOnly ? 'market' : alert.orderType;
     const req: OrderRequest = {
       symbol: market.symbol,
@@ -294,7 +340,7 @@ export class SignalProcessor {
       clientOrderId: clientOrderId(key, leg.leg),
       // What the alert asked of its position goes with the order that opens it, not with one closing the opposite side.
       leverage: leg.reduceOnly ? undefined : alert.leverage,
-      marginMode,
+      marginMode: prepared.profile.marginMode,
       stopLoss: leg.reduceOnly ? undefined : alert.stopLoss,
       takeProfit: leg.reduceOnly ? undefined : alert.takeProfit,
       marketType: market.type,
@@ -307,6 +353,7 @@ export class SignalProcessor {
       await models.Trade.create({
         _id: newId('trd'),
         userId,
+        strategyId,
         signalId,
         symbol: req.symbol,
         side: req.side,
@@ -440,6 +487,7 @@ function eventBody(t: TradeDoc): Record<string, unknown> {
     trade_id: t._id,
     signal_id: t.signalId,
     user_id: t.userId,
+    strategy_id: t.strategyId || undefined,
     symbol: t.symbol,
     side: t.side,
     amount: t.amount,

@@ -19,6 +19,9 @@ import type { Accounts } from './accounts';
 import type { TradingModels } from './models';
 import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } from './risk-profiles';
 import type { SignalProcessor, SubmitResult } from './signal-processor';
+import type { Strategies } from './strategies';
+import { checkStrategyId } from './strategy-input';
+import { strategyRpcs } from './strategy-rpc';
 import { RotationConflictError, type WebhookAuth } from './webhook-auth';
 
 const STATUS: Record<SubmitResult['status'], SignalStatus> = {
@@ -44,13 +47,29 @@ function pageOf(pageSize: number, pageToken: string): { limit: number; before?: 
   return { limit: Math.min(Math.max(pageSize || 50, 1), 200), before: pageToken || undefined };
 }
 
-export function tradingService(d: { models: TradingModels; accounts: Accounts; signals: SignalProcessor; auth: WebhookAuth }): ServiceImpl<typeof TradingService> {
+export function tradingService(d: {
+  models: TradingModels;
+  accounts: Accounts;
+  signals: SignalProcessor;
+  auth: WebhookAuth;
+  strategies: Strategies;
+}): ServiceImpl<typeof TradingService> {
   const { models } = d;
   return {
+    ...strategyRpcs(d.strategies, userIdOf),
+
     async submitSignal(req) {
-      const userId = userIdOf(req.userId);
+      // A strategy URL names only the strategy (its owner is the user); the per-user URL only the user.
+      let strategyId = '';
+      if (req.strategyId !== '') {
+        const c = checkStrategyId(req.strategyId);
+        if (!c.ok) throw new ConnectError(c.message, Code.InvalidArgument);
+        strategyId = c.value;
+      }
+      const userId = strategyId !== '' && req.userId === '' ? '' : userIdOf(req.userId);
       const r = await d.signals.submit({
         userId,
+        strategyId,
         body: Buffer.from(req.body),
         signature: req.signature,
         sourceIp: req.sourceIp,
@@ -70,7 +89,7 @@ export function tradingService(d: { models: TradingModels; accounts: Accounts; s
     async rotateWebhookSecret(req) {
       const userId = userIdOf(req.userId);
       try {
-        const r = await d.auth.rotate(userId);
+        const r = await d.auth.rotate({ userId });
         return create(RotateWebhookSecretResponseSchema, {
           secret: r.secret,
           signingKey: r.signingKey,
@@ -139,6 +158,7 @@ export function tradingService(d: { models: TradingModels; accounts: Accounts; s
             reduceOnly: t.reduceOnly ?? false,
             error: t.error ?? '',
             realizedPnl: t.realizedPnl ?? 0,
+            strategyId: t.strategyId ?? '',
             createdAt: timestampFromDate(t.createdAt),
             updatedAt: timestampFromDate(t.updatedAt),
           }),
@@ -171,6 +191,7 @@ export function tradingService(d: { models: TradingModels; accounts: Accounts; s
             message: s.message ?? '',
             tradeIds: s.tradeIds ?? [],
             sourceIp: s.sourceIp ?? '',
+            strategyId: s.strategyId ?? '',
           }),
         ),
         nextPageToken: more ? (shown.at(-1)?._id ?? '') : '',

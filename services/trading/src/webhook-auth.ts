@@ -1,12 +1,13 @@
 /**
- * Authenticates TradingView alerts against the user's stored webhook record and rotates it.
- * The decisions (which pairs are valid, what a rotation leaves) are in webhook-secret.ts;
- * this adds the database and the master key.
+ * Authenticates TradingView alerts against a stored webhook record and rotates it: the user's
+ * own (the per-user URL, record _id = user id) or one strategy's (record _id = strategy id,
+ * with its owner in `userId`). The decisions (which pairs are valid, what a rotation leaves)
+ * are in webhook-secret.ts; this adds the database and the master key.
  */
 import { isDuplicateKeyError, type Logger } from '@tbot/common';
 import { decryptSecret, encryptSecret, type MasterKeyring } from './credentials-crypto';
 import type { TradingModels } from './models';
-import { signingKeyContext } from './secret-contexts';
+import { signingKeyContext, strategySigningKeyContext, type SecretContext } from './secret-contexts';
 import {
   acceptedPairs,
   generateSigningKey,
@@ -28,6 +29,20 @@ export class RotationConflictError extends Error {
   }
 }
 
+/** Whose secret: the user's own, or one of the user's strategies'. */
+export interface SecretOwner {
+  userId: string;
+  strategyId?: string;
+}
+
+const recordId = (o: SecretOwner): string => o.strategyId ?? o.userId;
+const contextOf = (o: SecretOwner): SecretContext =>
+  o.strategyId ? strategySigningKeyContext(o.userId, o.strategyId) : signingKeyContext(o.userId);
+// A strategy's record names its owner; the user's own record has none. Checked on every read,
+// so a record can never authenticate for anyone but its owner.
+const ownerFilter = (o: SecretOwner): Record<string, unknown> =>
+  o.strategyId ? { _id: o.strategyId, userId: o.userId } : { _id: o.userId, userId: null };
+
 export interface Rotated {
   secret: string;
   signingKey: string;
@@ -41,13 +56,13 @@ export class WebhookAuth {
   ) {}
 
   /** True when `signature` (X-Signature) or, without one, the body's `secret` matches a valid pair. */
-  async authenticate(userId: string, body: Buffer, signature: string, raw: string, now = new Date()): Promise<boolean> {
-    const stored = await this.d.models.WebhookSecret.findById(userId).lean();
+  async authenticate(owner: SecretOwner, body: Buffer, signature: string, raw: string, now = new Date()): Promise<boolean> {
+    const stored = await this.d.models.WebhookSecret.findOne(ownerFilter(owner)).lean();
     if (!stored) return false;
     const pairs = acceptedPairs(stored, now);
     if (signature) {
       for (const pair of pairs) {
-        const key = this.signingKey(userId, pair.signingKeyEnc);
+        const key = this.signingKey(owner, pair.signingKeyEnc);
         if (key !== null && signatureMatches(body, signature, key)) return true;
       }
       return false;
@@ -69,24 +84,26 @@ export class WebhookAuth {
    * A new secret and signing key, each returned only here. Compare-and-set on `rotatedAt`, so
    * two concurrent rotations cannot both believe their pair is the current one.
    */
-  async rotate(userId: string, now = new Date()): Promise<Rotated> {
+  async rotate(owner: SecretOwner, now = new Date()): Promise<Rotated> {
     const { models, ring, overlapSeconds } = this.d;
+    const id = recordId(owner);
+    const ownerField = owner.strategyId ? { userId: owner.userId } : {};
     for (let attempt = 0; attempt < ROTATE_ATTEMPTS; attempt++) {
-      const existing = (await models.WebhookSecret.findById(userId).lean()) as WebhookSecretRecord | null;
+      const existing = (await models.WebhookSecret.findOne(ownerFilter(owner)).lean()) as WebhookSecretRecord | null;
       const secret = generateWebhookSecret();
       const signingKey = generateSigningKey();
       const record = rotatedRecord(
         existing,
-        { hash: hashWebhookSecret(secret), signingKeyEnc: encryptSecret(signingKey, ring, signingKeyContext(userId).aad) },
+        { hash: hashWebhookSecret(secret), signingKeyEnc: encryptSecret(signingKey, ring, contextOf(owner).aad) },
         now,
         overlapSeconds,
       );
       if (existing) {
-        const r = await models.WebhookSecret.replaceOne({ _id: userId, rotatedAt: existing.rotatedAt }, { _id: userId, ...record });
+        const r = await models.WebhookSecret.replaceOne({ ...ownerFilter(owner), rotatedAt: existing.rotatedAt }, { _id: id, ...ownerField, ...record });
         if (r.matchedCount === 0) continue;
       } else {
         try {
-          await models.WebhookSecret.create({ _id: userId, ...record });
+          await models.WebhookSecret.create({ _id: id, ...ownerField, ...record });
         } catch (err) {
           if (isDuplicateKeyError(err)) continue;
           throw err;
@@ -97,13 +114,18 @@ export class WebhookAuth {
     throw new RotationConflictError();
   }
 
+  /** Forgets a strategy's secret (the strategy is being deleted): its URL authenticates nothing any more. */
+  async remove(owner: SecretOwner & { strategyId: string }): Promise<void> {
+    await this.d.models.WebhookSecret.deleteOne(ownerFilter(owner));
+  }
+
   /** The decrypted key, or null when there is none or it cannot be opened (logged without values). */
-  private signingKey(userId: string, blob: string | null): string | null {
+  private signingKey(owner: SecretOwner, blob: string | null): string | null {
     if (!blob) return null;
     try {
-      return decryptSecret(blob, this.d.ring, signingKeyContext(userId).aad).plain;
+      return decryptSecret(blob, this.d.ring, contextOf(owner).aad).plain;
     } catch (err) {
-      this.d.logger.warn({ user_id: userId, reason: (err as Error).message }, 'webhook signing key cannot be decrypted');
+      this.d.logger.warn({ user_id: owner.userId, strategy_id: owner.strategyId, reason: (err as Error).message }, 'webhook signing key cannot be decrypted');
       return null;
     }
   }

@@ -75,6 +75,8 @@ describe('master key rotation', () => {
     const fresh = await createProTrader(h.stack, 'mk-fresh');
     await trading.setRiskProfile({ userId: fresh.id, profile });
     await trading.setExchangeCredentials({ userId: fresh.id, exchange: 'okx', mode: 'okx-demo', ...okx });
+    // A strategy's signing key is bound to its owner and the strategy: the CLI must rewrap it with that context.
+    const strategy = await trading.createStrategy({ userId: fresh.id, name: 'mk', defaults: { symbol: 'BTCUSDT', action: 'buy' } });
     const legacy = await createProTrader(h.stack, 'mk-legacy');
     await trading.setRiskProfile({ userId: legacy.id, profile });
     await db.collection('exchange_accounts').insertOne({
@@ -109,13 +111,13 @@ describe('master key rotation', () => {
     const first = await rotate(`${NEW_KEY},${OLD_KEY}`);
     expect(first.code).toBe(0);
     expect(first.lines.find((l) => l.collection === 'exchange_accounts')).toMatchObject({ rewritten: 2, failed: [] });
-    expect(first.lines.find((l) => l.collection === 'webhook_secrets')).toMatchObject({ rewritten: 2, failed: [] });
+    expect(first.lines.find((l) => l.collection === 'webhook_secrets')).toMatchObject({ rewritten: 3, failed: [] });
     expect(first.lines.at(-1)).toMatchObject({ current_key_id: newId, remaining: 0 });
     const blobs = await blobsOf();
     expect(blobs.length).toBeGreaterThanOrEqual(8);
     expect(blobs.every((b) => b.startsWith(`v2.${newId}.`))).toBe(true);
     for (const line of [...first.lines.map((l) => JSON.stringify(l)), first.stderr]) {
-      for (const secret of [OLD_KEY, NEW_KEY, okx.apiSecret, okx.passphrase, fresh.signingKey]) expect(line).not.toContain(secret);
+      for (const secret of [OLD_KEY, NEW_KEY, okx.apiSecret, okx.passphrase, fresh.signingKey, strategy.signingKey]) expect(line).not.toContain(secret);
     }
 
     // Idempotent: a second run finds nothing to do.
@@ -144,7 +146,15 @@ describe('master key rotation', () => {
     const placed = h.okx.orders.length;
     expect(await buy(onNewKey, legacy, `mk-legacy-new-${Date.now()}`)).toMatchObject({ status: SignalStatus.EXECUTED });
     expect(await buy(onNewKey, fresh, `mk-fresh-new-${Date.now()}`, fresh.signingKey)).toMatchObject({ status: SignalStatus.EXECUTED });
-    expect(h.okx.orders.length).toBe(placed + 2);
+    const signed = JSON.stringify({ price: 37000, id: `mk-strategy-new-${Date.now()}`, timestamp: new Date().toISOString() });
+    const byStrategy = await onNewKey.submitSignal({
+      strategyId: strategy.strategy!.id,
+      body: Buffer.from(signed),
+      signature: signAlert(signed, strategy.signingKey),
+      waitMs: 2500,
+    });
+    expect(byStrategy).toMatchObject({ status: SignalStatus.EXECUTED });
+    expect(h.okx.orders.length).toBe(placed + 3);
   });
 
   it('refuses a bad key list without echoing it, and reports blobs no configured key opens', async () => {

@@ -1,6 +1,6 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { blobKeyId, decryptSecret, encryptSecret, MasterKeyring } from '../src/credentials-crypto';
-import { credentialContext, rewrapFields, signingKeyContext, type CredentialField } from '../src/secret-contexts';
+import { credentialContext, rewrapFields, signingKeyContext, strategySigningKeyContext, webhookRecordContext, type CredentialField } from '../src/secret-contexts';
 
 const USER = '7d3f1c52-9a4e-4b8f-8c1d-2e6a5b4c3d21';
 
@@ -25,6 +25,26 @@ describe('secret contexts', () => {
     expect(() => decryptSecret(blob, ring, credentialContext(USER, 'okx', 'apiKeyEnc').aad, USER)).toThrow(/cannot decrypt secret/);
     const other = '0b9e7c1a-3f2d-4e5c-9a8b-7c6d5e4f3a2b';
     expect(() => decryptSecret(blob, ring, credentialContext(other, 'okx', 'apiSecretEnc').aad, other)).toThrow(/cannot decrypt secret/);
+  });
+});
+
+describe('strategy signing keys', () => {
+  const STG = `stg_${'c'.repeat(32)}`;
+
+  it('are bound to the owner and the strategy; a record says which context it has', () => {
+    expect(strategySigningKeyContext(USER, STG)).toEqual({ aad: `${USER}|tradingview/${STG}|signing-key` });
+    expect(webhookRecordContext({ _id: STG, userId: USER })).toEqual(strategySigningKeyContext(USER, STG));
+    expect(webhookRecordContext({ _id: USER, userId: null })).toEqual(signingKeyContext(USER));
+    expect(webhookRecordContext({ _id: USER })).toEqual(signingKeyContext(USER));
+  });
+
+  it("a strategy's key does not open as the user's own, another strategy's or another user's", () => {
+    const ring = new MasterKeyring([randomBytes(32)]);
+    const blob = encryptSecret('k', ring, strategySigningKeyContext(USER, STG).aad);
+    expect(decryptSecret(blob, ring, strategySigningKeyContext(USER, STG).aad).plain).toBe('k');
+    expect(() => decryptSecret(blob, ring, signingKeyContext(USER).aad)).toThrow(/cannot decrypt secret/);
+    expect(() => decryptSecret(blob, ring, strategySigningKeyContext(USER, `stg_${'d'.repeat(32)}`).aad)).toThrow(/cannot decrypt secret/);
+    expect(() => decryptSecret(blob, ring, strategySigningKeyContext('0b9e7c1a-3f2d-4e5c-9a8b-7c6d5e4f3a2b', STG).aad)).toThrow(/cannot decrypt secret/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Alert } from '../src/alert';
 import { clientOrderId, signalDedupeKey } from '../src/signal-key';
 
@@ -133,5 +134,40 @@ describe('clientOrderId', () => {
 
   it('refuses an empty key', () => {
     expect(() => clientOrderId('')).toThrow(/empty/);
+  });
+});
+
+describe('signalDedupeKey with strategies', () => {
+  const STG_A = `stg_${'a'.repeat(32)}`;
+  const STG_B = `stg_${'b'.repeat(32)}`;
+  const cases: Array<[string, Partial<Alert>]> = [
+    ['an id', { id: 'sig-1' }],
+    ['a timestamp', { timestamp: TS }],
+    ['neither (the raw body)', {}],
+  ];
+
+  it.each(cases)('with %s: identical bodies on two strategies of one user are two signals', (_rule, over) => {
+    const a = signalDedupeKey('user-1', alert(over), body, RECEIVED, STG_A);
+    const b = signalDedupeKey('user-1', alert(over), body, RECEIVED, STG_B);
+    expect(a).not.toBe(b);
+    expect(a).not.toBe(signalDedupeKey('user-1', alert(over), body, RECEIVED));
+  });
+
+  it.each(cases)('with %s: a resend to the same strategy is the same signal', (_rule, over) => {
+    expect(signalDedupeKey('user-1', alert(over), body, new Date(RECEIVED.getTime() + 1000), STG_A)).toBe(
+      signalDedupeKey('user-1', alert(over), body, RECEIVED, STG_A),
+    );
+  });
+
+  it('keeps the per-user key as it was before strategies (an empty strategy id changes nothing)', () => {
+    const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+    expect(signalDedupeKey('user-1', alert({ id: 'sig-1' }), body, RECEIVED, '')).toBe(`id_${sha(JSON.stringify(['id', 'user-1', 'sig-1']))}`);
+    expect(signalDedupeKey('user-1', alert({ id: 'sig-1' }), body, RECEIVED)).toBe(`id_${sha(JSON.stringify(['id', 'user-1', 'sig-1']))}`);
+  });
+
+  it('takes a message without symbol or action (the strategy fills them later)', () => {
+    const key = signalDedupeKey('user-1', { timestamp: TS }, body, RECEIVED, STG_A);
+    expect(key).toMatch(/^ts_[0-9a-f]{64}$/);
+    expect(signalDedupeKey('user-1', { timestamp: TS, action: 'sell' }, body, RECEIVED, STG_A)).not.toBe(key);
   });
 });
