@@ -16,6 +16,8 @@ const REJECT_STATUS: Record<string, number> = {
   invalid_secret: 401,
   malformed_alert: 400,
   unresolved_placeholder: 400,
+  // Understood, and asks for something not supported (a take-profit ladder, a bot command).
+  unsupported_alert: 422,
 };
 
 /**

@@ -11,6 +11,8 @@
  * secret, which must never appear in a message since messages end up in logs and responses.
  */
 
+import { requireComplete } from './alert-dialects/complete';
+
 export type AlertAction = 'buy' | 'sell' | 'close';
 export type SizeType = 'base' | 'quote' | 'percent_equity' | 'risk_percent';
 
@@ -34,18 +36,30 @@ export interface Alert {
   leverage?: number;
 }
 
-export type AlertParseResult =
-  | { ok: true; alert: Alert }
-  | { ok: false; code: 'malformed_alert' | 'unresolved_placeholder'; message: string; field?: string };
+/**
+ * What a message says, before the fields a message may leave to defaults are required
+ * (`requireComplete` in alert-dialects/complete.ts is the one place that decides that).
+ */
+export type PartialAlert = Omit<Alert, 'symbol' | 'action'> & { symbol?: string; action?: AlertAction };
+
+/**
+ * malformed_alert: we cannot tell what the message asks; unsupported_alert: we can, and it
+ * asks for something this service does not do (a take-profit ladder, cancelling orders).
+ */
+export type AlertRefusalCode = 'malformed_alert' | 'unresolved_placeholder' | 'unsupported_alert';
+
+export type AlertRefusal = { ok: false; code: AlertRefusalCode; message: string; field?: string };
+
+export type AlertParseResult = { ok: true; alert: Alert } | AlertRefusal;
 
 export const ALERT_FIELD_LIMITS = { symbol: 40, strategy: 64, id: 64, secret: 256 } as const;
 export const MAX_LEVERAGE = 125;
 
 type Obj = Record<string, unknown>;
 
-class AlertError extends Error {
+export class AlertError extends Error {
   constructor(
-    readonly code: 'malformed_alert' | 'unresolved_placeholder',
+    readonly code: AlertRefusalCode,
     message: string,
     readonly field?: string,
   ) {
@@ -53,12 +67,20 @@ class AlertError extends Error {
   }
 }
 
-const malformed = (field: string, message: string): AlertError => new AlertError('malformed_alert', message, field);
+export const malformed = (field: string, message: string): AlertError => new AlertError('malformed_alert', message, field);
+export const unsupported = (field: string, message: string): AlertError => new AlertError('unsupported_alert', message, field);
+
+/**
+ * Where the user wrote each canonical field (e.g. symbol ← "tv_instrument"), for messages:
+ * a dialect's fields are read under our names, but the user must read theirs in the error.
+ */
+const LABELS = new WeakMap<object, Readonly<Record<string, string>>>();
+const labelOf = (body: Obj, name: string): string => LABELS.get(body)?.[name] ?? name;
 
 const PLACEHOLDER = /\{\{[^{}]*\}\}/;
 
 /** A short, log-safe rendering of a received value, for messages about non-secret fields. */
-function show(v: unknown): string {
+export function show(v: unknown): string {
   let s: string;
   try {
     s = typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v));
@@ -68,7 +90,7 @@ function show(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-const isSecretPath = (path: string): boolean => path === 'secret';
+const isSecretPath = (path: string): boolean => path === 'secret' || /(^|\.)(secret|passphrase|key)$/i.test(path);
 
 /** Deeper than any alert format nests (a few levels); deeper is an attack, not a template. */
 const MAX_DEPTH = 32;
@@ -79,7 +101,7 @@ const MAX_DEPTH = 32;
  * would mean acting on a guess, so any placeholder anywhere in the body refuses the whole alert,
  * even in fields we otherwise ignore: it shows the template is not what the user thinks it is.
  */
-function findPlaceholder(body: unknown): AlertError | undefined {
+export function findPlaceholder(body: unknown): AlertError | undefined {
   // Iterative, depth-first in document order: a hostile body nested thousands deep must be
   // refused, not overflow the stack.
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: body, path: '', depth: 0 }];
@@ -122,9 +144,9 @@ function pick(body: Obj, names: readonly string[]): { name: string; value: unkno
     // null is what templating tools emit for "no value"; treat it as absent.
     if (value === null || value === undefined) continue;
     if (found === undefined) {
-      found = { name, value };
+      found = { name: labelOf(body, name), value };
     } else if (!sameValue(found.value, value)) {
-      throw malformed(found.name, `fields "${found.name}" and "${name}" are both given and disagree`);
+      throw malformed(found.name, `fields "${found.name}" and "${labelOf(body, name)}" are both given and disagree`);
     }
   }
   return found;
@@ -142,7 +164,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 // Strict on purpose: Number() would also take "", " ", "0x10", "1e400" (Infinity) and "Infinity".
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function looseNumber(v: unknown): number | undefined {
+export function looseNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'string') {
     const s = v.trim();
@@ -169,7 +191,7 @@ function positiveNumber(body: Obj, names: readonly string[]): number | undefined
 function text(body: Obj, names: readonly string[], max: number): string | undefined {
   const f = pick(body, names);
   if (!f) return undefined;
-  const secret = isSecretPath(f.name);
+  const secret = isSecretPath(f.name) || names.includes('secret');
   let s: string;
   if (typeof f.value === 'string') {
     s = f.value.trim();
@@ -236,7 +258,7 @@ const ISO_8601 =
  * over to March) and zone-less times (read in the server's local zone): both would make the
  * signal's age, used to refuse stale signals, wrong without anyone noticing.
  */
-function parseIso(s: string): Date | undefined {
+export function parseIso(s: string): Date | undefined {
   const m = ISO_8601.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
@@ -279,15 +301,20 @@ function timestamp(body: Obj): Date | undefined {
   return date;
 }
 
-function parseBody(body: Obj): Alert {
+/**
+ * Reads and checks the fields of one command written in our own names (a dialect module maps
+ * its names to ours first, passing `labels` so that messages name the user's fields). Nothing
+ * here requires a field: what a message may leave out is `requireComplete`'s decision.
+ */
+export function readAlertFields(body: Obj, labels?: Readonly<Record<string, string>>): PartialAlert {
+  if (labels) LABELS.set(body, labels);
   const symbol = text(body, ['symbol'], ALERT_FIELD_LIMITS.symbol);
-  if (symbol === undefined) throw malformed('symbol', 'field "symbol" is required');
-
   const act = enumValue(body, ['action'], ACTIONS);
-  if (act === undefined) throw malformed('action', 'field "action" is required');
 
-  const alert: Alert = { symbol, action: act.action, orderType: 'market' };
-  if (act.closeSide) alert.closeSide = act.closeSide;
+  const alert: PartialAlert = { orderType: 'market' };
+  if (symbol !== undefined) alert.symbol = symbol;
+  if (act) alert.action = act.action;
+  if (act?.closeSide) alert.closeSide = act.closeSide;
 
   const price = positiveNumber(body, ['price']);
   const strategy = text(body, ['strategy'], ALERT_FIELD_LIMITS.strategy);
@@ -320,6 +347,7 @@ function parseBody(body: Obj): Alert {
   // A stop on the wrong side of the entry is not a protective stop: it fires at once or is
   // refused by the exchange after the entry has filled, leaving the position unprotected.
   const ref = limitPrice ?? price;
+  // Without an action (left to a default) the direction is unknown here; requireComplete checks it then.
   if (ref !== undefined && (alert.action === 'buy' || alert.action === 'sell')) {
     const long = alert.action === 'buy';
     if (stopLoss !== undefined && (long ? stopLoss >= ref : stopLoss <= ref)) {
@@ -380,7 +408,7 @@ export function parseAlert(rawBody: string): AlertParseResult {
   try {
     const placeholder = findPlaceholder(body);
     if (placeholder) throw placeholder;
-    return { ok: true, alert: parseBody(body as Obj) };
+    return requireComplete(readAlertFields(body as Obj));
   } catch (e) {
     if (e instanceof AlertError) {
       return e.field === undefined

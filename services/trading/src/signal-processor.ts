@@ -1,7 +1,8 @@
 import ccxt from 'ccxt';
 import { isDuplicateKeyError, type Logger } from '@tbot/common';
 import type { Accounts } from './accounts';
-import { parseAlert, type Alert } from './alert';
+import type { Alert } from './alert';
+import { parseAlertMessage } from './alert-dialects';
 import type { EntitlementChecker } from './entitlement';
 import type { TradingEvents } from './events';
 import type { OrderExecutor, OrderOutcome, OrderRequest } from './exchange/executor';
@@ -81,24 +82,44 @@ export class SignalProcessor {
       this.d.logger.info({ user_id: input.userId, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
       return this.rejected(signalId, input.userId, 'invalid_secret', 'the secret or signature does not match');
     }
-    const parsed = parseAlert(raw);
+    // No strategy defaults yet (issue #7 part 2 passes them here).
+    const parsed = parseAlertMessage(raw);
     if (!parsed.ok) {
       await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message });
       return this.rejected(signalId, input.userId, parsed.code, parsed.message);
     }
-    const alert = parsed.alert;
+    // Each command of a message is a signal of its own, taken in and executed in the order written.
+    const outcomes: Array<Promise<SubmitResult | undefined>> = [];
+    let lastId = signalId;
+    for (const [command, alert] of parsed.alerts.entries()) {
+      lastId = command === 0 ? signalId : newId('sig');
+      const { outcome } = await this.intake(lastId, input, alert, raw, command);
+      outcomes.push(outcome.catch(() => undefined));
+    }
+    const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
+    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
+    const done = await Promise.race([Promise.all(outcomes), timer]);
+    // The answer is the last command's: after a flip (close, then open) that is where the position
+    // ended up; each command's own outcome is on its signal record.
+    return done?.at(-1) ?? { status: 'accepted', signalId: lastId };
+  }
+
+  /** One command: refuse a stale signed one, de-duplicate, record, queue. Resolves with its outcome. */
+  private async intake(signalId: string, input: SubmitInput, alert: Alert, raw: string, command: number): Promise<{ outcome: Promise<SubmitResult> }> {
+    const { models } = this.d;
+    const base = { _id: signalId, userId: input.userId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
     if (input.signature) {
       // A signed body stays valid for whoever captured it: only a recent one is taken, so a
       // replay after the de-duplication window cannot trade again.
       const refusal = signedAlertAge(alert.timestamp, input.receivedAt, this.d.maxSignalAgeSeconds);
       if (refusal) {
         await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal });
-        return this.rejected(signalId, input.userId, 'stale_signal', refusal);
+        return { outcome: Promise.resolve(this.rejected(signalId, input.userId, 'stale_signal', refusal)) };
       }
     }
     const record = (fields: { status: string; message?: string; dedupeKey?: string }) =>
       models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, strategy: alert.strategy ?? '', ...fields });
-    const key = signalDedupeKey(input.userId, alert, raw, input.receivedAt);
+    const key = signalDedupeKey(input.userId, alert, raw, input.receivedAt, command);
     try {
       await models.SignalKey.create({ _id: key, signalId, createdAt: input.receivedAt });
     } catch (err) {
@@ -106,7 +127,7 @@ export class SignalProcessor {
       const first = await models.SignalKey.findById(key).lean();
       const original = first ? await models.Signal.findById(first.signalId).lean() : null;
       await record({ status: 'duplicate', message: `repeat of ${first?.signalId ?? 'an earlier signal'}` });
-      return { status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] };
+      return { outcome: Promise.resolve({ status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] }) };
     }
     await record({ status: 'accepted', dedupeKey: key });
 
@@ -115,10 +136,8 @@ export class SignalProcessor {
       this.d.locks.run(input.userId, () => this.execute(signalId, input, alert, key)).catch((err: unknown) => this.finishFailed(signalId, err)),
     );
     work.catch((err: unknown) => this.d.logger.error({ err, signal_id: signalId }, 'signal execution failed'));
-    const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
-    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
-    const done = await Promise.race([work.catch(() => undefined), timer]);
-    return done ?? { status: 'accepted', signalId };
+    // Wrapped: an async function returning the promise itself would wait for the trade.
+    return { outcome: work };
   }
 
   /** Waits for signals still executing (answered ACCEPTED) before the process stops. */
