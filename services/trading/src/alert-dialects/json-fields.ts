@@ -108,7 +108,8 @@ export function readJsonCommand(body: Obj): Command {
   const r: Reading = {};
   const set = (field: string, e: Entry | undefined) => e && setField(c, field, e.value, e.path);
 
-  set('symbol', first(view, NAMES.symbol, isString));
+  // Any scalar, so that a number where the symbol goes is refused naming the field, not skipped.
+  set('symbol', first(view, NAMES.symbol, (v) => typeof v !== 'object'));
 
   // "type" and "code" also name other things (order type, event type): read only when they hold an action word.
   const actEntry =
@@ -136,7 +137,8 @@ export function readJsonCommand(body: Obj): Command {
   const kind = first(view, NAMES.sizeKind, isString);
   if (kind) r.sizeKind = { value: sizeKindOf(kind.value, kind.path), label: kind.path };
 
-  set('price', first(view, NAMES.price, isNumeric));
+  // "entry" and "close" are prices only when they hold a number (elsewhere an order type, the bar's close).
+  set('price', first(view, NAMES.price.filter((n) => n !== 'entry' && n !== 'close'), isScalar) ?? first(view, ['entry', 'close'], isNumeric));
   set('limit_price', first(view, NAMES.limitPrice));
   const orderType = first(view, NAMES.orderType, isOrderType);
   if (orderType) setField(c, 'order_type', (orderType.value as string).trim().toLowerCase(), orderType.path);
