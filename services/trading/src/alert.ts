@@ -1,17 +1,13 @@
 /**
- * Parser for the alert message TradingView posts to our webhook.
- *
- * TradingView sends the message text as `application/json` when it happens to parse as JSON
- * and as `text/plain` otherwise, and users routinely get the content type "wrong" by adding a
- * trailing comma or a comment. So the body is always parsed as JSON here, whatever the header
- * said; a body that is not a JSON object is refused rather than interpreted.
+ * Our alert, and the checks of its fields written in our own names. The message TradingView
+ * posts is read by alert-dialects/ (our JSON and other tools' dialects, JSON or text, whatever
+ * the content type said), which maps every dialect's fields to these names and calls
+ * `readAlertFields` here; what a command must carry is decided in alert-dialects/complete.ts.
  *
  * Every refusal names the field, because the only way a user can debug an alert is by reading
  * our error in their alert log. Values are echoed (shortened) to help with that, except the
  * secret, which must never appear in a message since messages end up in logs and responses.
  */
-
-import { requireComplete } from './alert-dialects/complete';
 
 export type AlertAction = 'buy' | 'sell' | 'close';
 export type SizeType = 'base' | 'quote' | 'percent_equity' | 'risk_percent';
@@ -380,41 +376,4 @@ export function readAlertFields(body: Obj, labels?: Readonly<Record<string, stri
   if (marketPosition !== undefined) alert.marketPosition = marketPosition;
   if (leverage !== undefined) alert.leverage = leverage;
   return alert;
-}
-
-export function parseAlert(rawBody: string): AlertParseResult {
-  if (typeof rawBody !== 'string' || rawBody.trim() === '') {
-    return { ok: false, code: 'malformed_alert', message: 'the alert message is empty; it must be a JSON object' };
-  }
-  let body: unknown;
-  try {
-    // A UTF-8 BOM is what some editors prepend when users paste the template; it is not content.
-    body = JSON.parse(rawBody.replace(/^\uFEFF/, ''));
-  } catch {
-    // The parser's error text quotes the body, which may contain the secret: do not pass it on.
-    return {
-      ok: false,
-      code: 'malformed_alert',
-      message: 'the alert message is not valid JSON; it must be a JSON object such as {"symbol":"BTCUSDT","action":"buy"}',
-    };
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return {
-      ok: false,
-      code: 'malformed_alert',
-      message: `the alert message must be a JSON object, got ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`,
-    };
-  }
-  try {
-    const placeholder = findPlaceholder(body);
-    if (placeholder) throw placeholder;
-    return requireComplete(readAlertFields(body as Obj));
-  } catch (e) {
-    if (e instanceof AlertError) {
-      return e.field === undefined
-        ? { ok: false, code: e.code, message: e.message }
-        : { ok: false, code: e.code, message: e.message, field: e.field };
-    }
-    throw e;
-  }
 }

@@ -37,6 +37,9 @@ export function finish(c: Command, r: Reading): Command {
     }
   }
 
+  // A unit without an amount: passed on for the alert checks (a profile may size with it).
+  if (!r.amount && r.sizeKind && r.sizeKind.value !== 'position_percent') setField(c, 'size_type', r.sizeKind.value, r.sizeKind.label);
+
   const ref = (c.fields.limit_price ?? c.fields.price) as unknown;
   const entry = typeof ref === 'number' ? ref : typeof ref === 'string' ? Number(ref) : NaN;
   const long = intent === 'buy';

@@ -55,13 +55,34 @@ type View = Map<string, Entry>;
 function first(view: View, names: readonly string[], accept: (v: unknown) => boolean = () => true): Entry | undefined {
   for (const n of names) {
     const e = view.get(n);
-    if (e && e.value !== null && e.value !== undefined && e.value !== '' && accept(e.value)) return e;
+    if (e && e.value !== null && e.value !== undefined && accept(e.value)) return e;
   }
   return undefined;
 }
 
+/**
+ * Like `first`, but two of the names both present with different values are refused rather
+ * than one of them picked: "quantity": 1 beside "size": 5 is a template mistake to show.
+ */
+function agreed(view: View, names: readonly string[], accept: (v: unknown) => boolean = () => true): Entry | undefined {
+  const found = names.map((n) => view.get(n)).filter((e): e is Entry => e !== undefined && e.value !== null && e.value !== undefined && accept(e.value));
+  const [head, ...rest] = found;
+  const other = rest.find((e) => !sameValue(head!.value, e.value));
+  if (head && other) throw malformed(head.path, `fields "${head.path}" and "${other.path}" are both given and disagree`);
+  return head;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  const na = looseNumber(a);
+  const nb = looseNumber(b);
+  if (na !== undefined && nb !== undefined) return na === nb;
+  if (typeof a === 'string' && typeof b === 'string') return fold(a) === fold(b);
+  return a === b;
+}
+
 const isString = (v: unknown): boolean => typeof v === 'string';
-const isScalar = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number';
+/** For names that are also containers elsewhere (3Commas' "order", "strategy" objects): the object is read by its paths. */
+const notObject = (v: unknown): boolean => !isObj(v);
 const isNumeric = (v: unknown): boolean => looseNumber(v) !== undefined;
 const ORDER_TYPES = new Set(['market', 'limit']);
 const isOrderType = (v: unknown): boolean => typeof v === 'string' && ORDER_TYPES.has(v.trim().toLowerCase());
@@ -109,11 +130,11 @@ export function readJsonCommand(body: Obj): Command {
   const set = (field: string, e: Entry | undefined) => e && setField(c, field, e.value, e.path);
 
   // Any scalar, so that a number where the symbol goes is refused naming the field, not skipped.
-  set('symbol', first(view, NAMES.symbol, (v) => typeof v !== 'object'));
+  set('symbol', agreed(view, NAMES.symbol, (v) => typeof v !== 'object' || Array.isArray(v)));
 
   // "type" and "code" also name other things (order type, event type): read only when they hold an action word.
   const actEntry =
-    first(view, NAMES.action.filter((n) => n !== 'type' && n !== 'code'), isString) ??
+    agreed(view, NAMES.action.filter((n) => n !== 'type' && n !== 'code'), notObject) ??
     first(view, ['code', 'type'], isIntentWord);
   if (actEntry) {
     let intent: Intent = intentOf(actEntry.value, actEntry.path);
@@ -129,24 +150,24 @@ export function readJsonCommand(body: Obj): Command {
 
   // RogerThat's "position" is a sentiment only when it holds one (elsewhere it can be a size).
   const sentiment =
-    first(view, NAMES.sentiment.filter((n) => n !== 'position'), isString) ?? first(view, ['position'], isSentimentWord);
+    first(view, NAMES.sentiment.filter((n) => n !== 'position'), notObject) ?? first(view, ['position'], isSentimentWord);
   if (sentiment) r.sentiment = { value: sentimentOf(sentiment.value, sentiment.path), label: sentiment.path };
 
-  const qty = first(view, NAMES.quantity, isScalar);
+  const qty = agreed(view, NAMES.quantity, notObject);
   if (qty) r.amount = { ...amountOf(qty.value, qty.path), label: qty.path };
-  const kind = first(view, NAMES.sizeKind, isString);
+  const kind = first(view, NAMES.sizeKind, notObject);
   if (kind) r.sizeKind = { value: sizeKindOf(kind.value, kind.path), label: kind.path };
 
   // "entry" and "close" are prices only when they hold a number (elsewhere an order type, the bar's close).
-  set('price', first(view, NAMES.price.filter((n) => n !== 'entry' && n !== 'close'), isScalar) ?? first(view, ['entry', 'close'], isNumeric));
+  set('price', agreed(view, NAMES.price.filter((n) => n !== 'entry' && n !== 'close')) ?? first(view, ['entry', 'close'], isNumeric));
   set('limit_price', first(view, NAMES.limitPrice));
-  const orderType = first(view, NAMES.orderType, isOrderType);
-  if (orderType) setField(c, 'order_type', (orderType.value as string).trim().toLowerCase(), orderType.path);
-  set('secret', first(view, NAMES.secret, isString));
-  set('id', first(view, NAMES.id, isScalar));
-  set('timestamp', first(view, NAMES.timestamp, isScalar));
-  set('strategy', first(view, NAMES.strategy, isString));
-  set('leverage', first(view, NAMES.leverage, isScalar));
+  // "type" and "entry" are order types only when they hold one (elsewhere an action, an event type, a price).
+  set('order_type', first(view, NAMES.orderType.filter((n) => n !== 'type' && n !== 'entry')) ?? first(view, ['type', 'entry'], isOrderType));
+  set('secret', first(view, NAMES.secret));
+  set('id', first(view, NAMES.id));
+  set('timestamp', first(view, NAMES.timestamp));
+  set('strategy', first(view, NAMES.strategy, notObject));
+  set('leverage', first(view, NAMES.leverage));
   set('market_position', r.sentiment && { path: r.sentiment.label, value: r.sentiment.value });
 
   const enabled = (prefix: string): boolean => {
@@ -154,8 +175,8 @@ export function readJsonCommand(body: Obj): Command {
     return e === undefined || booleanOf(e.value, e.path);
   };
   if (enabled('stoploss')) {
-    set('stop_loss', first(view, NAMES.stopLoss, isScalar));
-    const pct = first(view, NAMES.stopLossPercent, isScalar);
+    set('stop_loss', first(view, NAMES.stopLoss, notObject));
+    const pct = first(view, NAMES.stopLossPercent);
     if (pct) r.stopLossPercent = { value: positive(pct), label: pct.path };
   }
   if (enabled('takeprofit')) {
@@ -164,8 +185,8 @@ export function readJsonCommand(body: Obj): Command {
       // Several exits at several prices need orders resting on the exchange, which this service does not place.
       throw unsupported(ladder.path, `field "${ladder.path}": take-profit ladders are not supported; give one "take_profit" price`);
     }
-    set('take_profit', first(view, NAMES.takeProfit, isScalar));
-    const pct = first(view, NAMES.takeProfitPercent, isScalar);
+    set('take_profit', first(view, NAMES.takeProfit, notObject));
+    const pct = first(view, NAMES.takeProfitPercent);
     if (pct) r.takeProfitPercent = { value: positive(pct), label: pct.path };
   }
   return finish(c, r);

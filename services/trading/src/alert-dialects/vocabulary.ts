@@ -80,7 +80,7 @@ export type SizeKind = SizeType | 'position_percent';
 const SIZE_KINDS: Readonly<Record<string, SizeKind | null>> = {
   base: 'base', fixedquantity: 'base', contracts: 'base', quantity: 'base', coin: 'base',
   quote: 'quote', dollaramount: 'quote', usd: 'quote', usdt: 'quote', cost: 'quote',
-  percentequity: 'percent_equity', percentofequity: 'percent_equity', percentbalance: 'percent_equity', percentagebalance: 'percent_equity', percent: 'percent_equity',
+  percentequity: 'percent_equity', percentofequity: 'percent_equity', percentbalance: 'percent_equity', percentagebalance: 'percent_equity',
   riskpercent: 'risk_percent',
   positionpercent: 'position_percent', percentofposition: 'position_percent',
   riskdollaramount: null,
