@@ -129,7 +129,7 @@ export function readJsonCommand(body: Obj): Command {
   const r: Reading = {};
   const set = (field: string, e: Entry | undefined) => e && setField(c, field, e.value, e.path);
 
-  // Any scalar, so that a number where the symbol goes is refused naming the field, not skipped.
+  // Anything but an object (a container, read by its paths), so that a wrong type is refused naming the field, not skipped.
   set('symbol', agreed(view, NAMES.symbol, (v) => typeof v !== 'object' || Array.isArray(v)));
 
   // "type" and "code" also name other things (order type, event type): read only when they hold an action word.
