@@ -305,6 +305,41 @@ describe('TradingView alerts to trades', () => {
     expect((await trading.getPositions({ userId: u.id })).positions).toMatchObject([{ side: 'long', amount: 0.05 }]);
   });
 
+  it('runs the commands of a text message in order, each once, and reads other tools\' dialects', async () => {
+    const u = await proTrader({ sizingMode: 'fixed_base', sizingValue: 0.05, maxPositionNotional: 1_000_000 });
+    // TradersPost's names, sent as TradingView sends a message (text/plain).
+    const open = JSON.stringify({ ticker: 'BINANCE:BTCUSDT.P', action: 'buy', sentiment: 'long', passphrase: u.secret, alertId: nextId('a') });
+    expect(await send(u.id, open, { contentType: 'text/plain' })).toMatchObject({ status: 200, body: { status: 'success' } });
+    expect((await trading.getPositions({ userId: u.id })).positions).toMatchObject([{ symbol: 'BTC/USDT:USDT', side: 'long', amount: 0.05 }]);
+
+    // A two-line flip (TradeWzrd style) with the secret on a line of its own: close the long, then go short.
+    const flip = `CLOSE, BTCUSDT.P, SIDE=BUY\nSELL, BTCUSDT.P\nsecret=${u.secret}\n`;
+    expect(await send(u.id, flip, { contentType: 'text/plain' })).toMatchObject({ status: 200, body: { status: 'success' } });
+    expect((await trading.getPositions({ userId: u.id })).positions).toMatchObject([{ side: 'short', amount: 0.05 }]);
+    const trades = async () => (await trading.listTrades({ userId: u.id })).trades.reverse().map((t) => [t.side, t.reduceOnly]);
+    const after = await trades();
+    expect(after).toEqual([
+      ['buy', false],
+      ['sell', true],
+      ['sell', false],
+    ]);
+    // TradingView resending the same message: both commands are repeats, nothing is traded again.
+    expect(await send(u.id, flip, { contentType: 'text/plain' })).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    expect(await trades()).toEqual(after);
+    const { signals } = await trading.listSignals({ userId: u.id, pageSize: 100 });
+    expect(signals.map((x) => x.status).sort()).toEqual(['duplicate', 'duplicate', 'executed', 'executed', 'executed']);
+
+    // A message for a dialect we understand but cannot carry out, and one without a symbol.
+    const ladder = JSON.stringify({ secret: u.secret, tv_instrument: 'BTCUSDT', action: 'enter_long', take_profit: { enabled: true, steps: [{ price_percent: 1 }, { price_percent: 2 }] } });
+    expect(await send(u.id, ladder, { contentType: 'text/plain' })).toMatchObject({ status: 422, body: { error: 'unsupported_alert', message: expect.stringContaining('take_profit.steps') } });
+    expect(await send(u.id, `${u.secret},buy,BTCUSDT,risk=lots`, { contentType: 'text/plain' })).toMatchObject({
+      status: 400, body: { error: 'malformed_alert', message: expect.stringContaining('"risk"') },
+    });
+    expect(await send(u.id, JSON.stringify({ side: 'close', secret: u.secret }), { contentType: 'text/plain' })).toMatchObject({
+      status: 400, body: { error: 'malformed_alert', message: 'field "symbol" is required' },
+    });
+  });
+
   it('follows a resting limit order until OKX fills it', async () => {
     const u = await proTrader();
     await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });

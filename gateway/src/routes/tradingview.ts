@@ -35,6 +35,8 @@ const REJECT_STATUS: Record<string, number> = {
   unknown_strategy: 404,
   malformed_alert: 400,
   unresolved_placeholder: 400,
+  // Understood, and asks for something not supported (a take-profit ladder, a bot command).
+  unsupported_alert: 422,
 };
 
 /**

@@ -1,10 +1,8 @@
 /**
- * Parser for the alert message TradingView posts to our webhook.
- *
- * TradingView sends the message text as `application/json` when it happens to parse as JSON
- * and as `text/plain` otherwise, and users routinely get the content type "wrong" by adding a
- * trailing comma or a comment. So the body is always parsed as JSON here, whatever the header
- * said; a body that is not a JSON object is refused rather than interpreted.
+ * Our alert, and the checks of its fields written in our own names. The message TradingView
+ * posts is read by alert-dialects/ (our JSON and other tools' dialects, JSON or text, whatever
+ * the content type said), which maps every dialect's fields to these names and calls
+ * `readAlertFields` here; what a command must carry is decided in alert-dialects/complete.ts.
  *
  * Every refusal names the field, because the only way a user can debug an alert is by reading
  * our error in their alert log. Values are echoed (shortened) to help with that, except the
@@ -34,14 +32,22 @@ export interface Alert {
   leverage?: number;
 }
 
-export type AlertParseResult =
-  | { ok: true; alert: Alert }
-  | { ok: false; code: 'malformed_alert' | 'unresolved_placeholder'; message: string; field?: string };
 
 /**
- * What the message itself says, before a strategy's defaults fill what it leaves out
+ * malformed_alert: we cannot tell what the message asks; unsupported_alert: we can, and it
+ * asks for something this service does not do (a take-profit ladder, cancelling orders).
+ */
+export type AlertRefusalCode = 'malformed_alert' | 'unresolved_placeholder' | 'unsupported_alert';
+
+export type AlertRefusal = { ok: false; code: AlertRefusalCode; message: string; field?: string };
+
+export type AlertParseResult = { ok: true; alert: Alert } | AlertRefusal;
+
+/**
+ * What a message says, before a strategy's defaults fill what it leaves out
  * (strategy-rules.ts): symbol, action and order type may be missing. `limitPrice` is kept
- * while the order type is unknown, since a strategy may make it a limit order.
+ * while the order type is unknown, since a strategy may make it a limit order. What must be
+ * there in the end is decided in one place: `requireComplete` (alert-dialects/complete.ts).
  */
 export type PartialAlert = Omit<Alert, 'symbol' | 'action' | 'orderType'> & {
   symbol?: string;
@@ -49,18 +55,14 @@ export type PartialAlert = Omit<Alert, 'symbol' | 'action' | 'orderType'> & {
   orderType?: 'market' | 'limit';
 };
 
-export type PartialAlertParseResult =
-  | { ok: true; alert: PartialAlert }
-  | { ok: false; code: 'malformed_alert' | 'unresolved_placeholder'; message: string; field?: string };
-
 export const ALERT_FIELD_LIMITS = { symbol: 40, strategy: 64, id: 64, secret: 256 } as const;
 export const MAX_LEVERAGE = 125;
 
 type Obj = Record<string, unknown>;
 
-class AlertError extends Error {
+export class AlertError extends Error {
   constructor(
-    readonly code: 'malformed_alert' | 'unresolved_placeholder',
+    readonly code: AlertRefusalCode,
     message: string,
     readonly field?: string,
   ) {
@@ -68,12 +70,20 @@ class AlertError extends Error {
   }
 }
 
-const malformed = (field: string, message: string): AlertError => new AlertError('malformed_alert', message, field);
+export const malformed = (field: string, message: string): AlertError => new AlertError('malformed_alert', message, field);
+export const unsupported = (field: string, message: string): AlertError => new AlertError('unsupported_alert', message, field);
+
+/**
+ * Where the user wrote each canonical field (e.g. symbol ← "tv_instrument"), for messages:
+ * a dialect's fields are read under our names, but the user must read theirs in the error.
+ */
+const LABELS = new WeakMap<object, Readonly<Record<string, string>>>();
+const labelOf = (body: Obj, name: string): string => LABELS.get(body)?.[name] ?? name;
 
 const PLACEHOLDER = /\{\{[^{}]*\}\}/;
 
 /** A short, log-safe rendering of a received value, for messages about non-secret fields. */
-function show(v: unknown): string {
+export function show(v: unknown): string {
   let s: string;
   try {
     s = typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v));
@@ -83,7 +93,7 @@ function show(v: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-const isSecretPath = (path: string): boolean => path === 'secret';
+const isSecretPath = (path: string): boolean => path === 'secret' || /(^|\.)(secret|passphrase|key)$/i.test(path);
 
 /** Deeper than any alert format nests (a few levels); deeper is an attack, not a template. */
 const MAX_DEPTH = 32;
@@ -94,7 +104,7 @@ const MAX_DEPTH = 32;
  * would mean acting on a guess, so any placeholder anywhere in the body refuses the whole alert,
  * even in fields we otherwise ignore: it shows the template is not what the user thinks it is.
  */
-function findPlaceholder(body: unknown): AlertError | undefined {
+export function findPlaceholder(body: unknown): AlertError | undefined {
   // Iterative, depth-first in document order: a hostile body nested thousands deep must be
   // refused, not overflow the stack.
   const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: body, path: '', depth: 0 }];
@@ -137,9 +147,9 @@ function pick(body: Obj, names: readonly string[]): { name: string; value: unkno
     // null is what templating tools emit for "no value"; treat it as absent.
     if (value === null || value === undefined) continue;
     if (found === undefined) {
-      found = { name, value };
+      found = { name: labelOf(body, name), value };
     } else if (!sameValue(found.value, value)) {
-      throw malformed(found.name, `fields "${found.name}" and "${name}" are both given and disagree`);
+      throw malformed(found.name, `fields "${found.name}" and "${labelOf(body, name)}" are both given and disagree`);
     }
   }
   return found;
@@ -157,7 +167,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 // Strict on purpose: Number() would also take "", " ", "0x10", "1e400" (Infinity) and "Infinity".
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function looseNumber(v: unknown): number | undefined {
+export function looseNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'string') {
     const s = v.trim();
@@ -184,7 +194,7 @@ function positiveNumber(body: Obj, names: readonly string[]): number | undefined
 function text(body: Obj, names: readonly string[], max: number): string | undefined {
   const f = pick(body, names);
   if (!f) return undefined;
-  const secret = isSecretPath(f.name);
+  const secret = isSecretPath(f.name) || names.includes('secret');
   let s: string;
   if (typeof f.value === 'string') {
     s = f.value.trim();
@@ -251,7 +261,7 @@ const ISO_8601 =
  * over to March) and zone-less times (read in the server's local zone): both would make the
  * signal's age, used to refuse stale signals, wrong without anyone noticing.
  */
-function parseIso(s: string): Date | undefined {
+export function parseIso(s: string): Date | undefined {
   const m = ISO_8601.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
@@ -294,14 +304,20 @@ function timestamp(body: Obj): Date | undefined {
   return date;
 }
 
-/** The message's fields; symbol and action are required later, by completeAlert (after a strategy's defaults). */
-function parseBody(body: Obj): PartialAlert {
+/**
+ * Reads and checks the fields of one command written in our own names (a dialect module maps
+ * its names to ours first, passing `labels` so that messages name the user's fields). Nothing
+ * here requires a field: what a message may leave out is `requireComplete`'s decision.
+ */
+export function readAlertFields(body: Obj, labels?: Readonly<Record<string, string>>): PartialAlert {
+  if (labels) LABELS.set(body, labels);
   const symbol = text(body, ['symbol'], ALERT_FIELD_LIMITS.symbol);
   const act = enumValue(body, ['action'], ACTIONS);
 
+  // The order type stays unset unless the message names it: a strategy's default may set it.
   const alert: PartialAlert = {};
   if (symbol !== undefined) alert.symbol = symbol;
-  if (act !== undefined) alert.action = act.action;
+  if (act) alert.action = act.action;
   if (act?.closeSide) alert.closeSide = act.closeSide;
 
   const price = positiveNumber(body, ['price']);
@@ -330,7 +346,7 @@ function parseBody(body: Obj): PartialAlert {
       throw malformed('limit_price', 'a limit order needs "limit_price" (or "price")');
     }
   } else if (orderType === undefined) {
-    // Kept until a strategy's default order type is known; completeAlert drops it for a market order.
+    // Kept until a strategy's default order type is known; requireComplete drops it for a market order.
     limitPrice = limitPriceField;
   }
   // For a market order a limit price means nothing; keeping it would invite someone downstream to use it.
@@ -338,6 +354,7 @@ function parseBody(body: Obj): PartialAlert {
   // A stop on the wrong side of the entry is not a protective stop: it fires at once or is
   // refused by the exchange after the entry has filled, leaving the position unprotected.
   const ref = (orderType === 'limit' ? limitPrice : undefined) ?? price;
+  // Without an action (left to a default) the direction is unknown here; requireComplete checks it then.
   if (ref !== undefined && (alert.action === 'buy' || alert.action === 'sell')) {
     const long = alert.action === 'buy';
     if (stopLoss !== undefined && (long ? stopLoss >= ref : stopLoss <= ref)) {
@@ -370,79 +387,4 @@ function parseBody(body: Obj): PartialAlert {
   if (marketPosition !== undefined) alert.marketPosition = marketPosition;
   if (leverage !== undefined) alert.leverage = leverage;
   return alert;
-}
-
-/**
- * The complete alert once a strategy's defaults are in (see strategy-rules.ts): symbol and
- * action are required here, so "symbol is required" holds after defaults, and the order type
- * and the protective levels are settled against the action and price finally known.
- */
-export function completeAlert(partial: PartialAlert): AlertParseResult {
-  const fail = (field: string, message: string): AlertParseResult => ({ ok: false, code: 'malformed_alert', message, field });
-  const { symbol, action, orderType, ...rest } = partial;
-  if (symbol === undefined || symbol === '') return fail('symbol', 'field "symbol" is required (or a strategy whose defaults name one)');
-  if (action === undefined) return fail('action', 'field "action" is required (or a strategy whose defaults name one)');
-  const alert: Alert = { ...rest, symbol, action, orderType: orderType ?? 'market' };
-  if (alert.orderType === 'market') {
-    delete alert.limitPrice;
-  } else {
-    alert.limitPrice ??= alert.price;
-    if (alert.limitPrice === undefined) return fail('limit_price', 'a limit order needs "limit_price" (or "price")');
-  }
-  // parseBody checked these when the message named the action; a strategy's action or order type may be new here.
-  const ref = alert.limitPrice ?? alert.price;
-  if (ref !== undefined && (action === 'buy' || action === 'sell')) {
-    const long = action === 'buy';
-    if (alert.stopLoss !== undefined && (long ? alert.stopLoss >= ref : alert.stopLoss <= ref)) {
-      return fail('stop_loss', `field "stop_loss" (${alert.stopLoss}) must be ${long ? 'below' : 'above'} the entry price ${ref} for a ${action}`);
-    }
-    if (alert.takeProfit !== undefined && (long ? alert.takeProfit <= ref : alert.takeProfit >= ref)) {
-      return fail('take_profit', `field "take_profit" (${alert.takeProfit}) must be ${long ? 'above' : 'below'} the entry price ${ref} for a ${action}`);
-    }
-  }
-  return { ok: true, alert };
-}
-
-/** An alert that must stand on its own (no strategy defaults): parsePartialAlert, then completeAlert. */
-export function parseAlert(rawBody: string): AlertParseResult {
-  const partial = parsePartialAlert(rawBody);
-  return partial.ok ? completeAlert(partial.alert) : partial;
-}
-
-/** The message's own fields (see PartialAlert); the signal pipeline completes it after a strategy's defaults. */
-export function parsePartialAlert(rawBody: string): PartialAlertParseResult {
-  if (typeof rawBody !== 'string' || rawBody.trim() === '') {
-    return { ok: false, code: 'malformed_alert', message: 'the alert message is empty; it must be a JSON object' };
-  }
-  let body: unknown;
-  try {
-    // A UTF-8 BOM is what some editors prepend when users paste the template; it is not content.
-    body = JSON.parse(rawBody.replace(/^\uFEFF/, ''));
-  } catch {
-    // The parser's error text quotes the body, which may contain the secret: do not pass it on.
-    return {
-      ok: false,
-      code: 'malformed_alert',
-      message: 'the alert message is not valid JSON; it must be a JSON object such as {"symbol":"BTCUSDT","action":"buy"}',
-    };
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return {
-      ok: false,
-      code: 'malformed_alert',
-      message: `the alert message must be a JSON object, got ${Array.isArray(body) ? 'an array' : body === null ? 'null' : typeof body}`,
-    };
-  }
-  try {
-    const placeholder = findPlaceholder(body);
-    if (placeholder) throw placeholder;
-    return { ok: true, alert: parseBody(body as Obj) };
-  } catch (e) {
-    if (e instanceof AlertError) {
-      return e.field === undefined
-        ? { ok: false, code: e.code, message: e.message }
-        : { ok: false, code: e.code, message: e.message, field: e.field };
-    }
-    throw e;
-  }
 }

@@ -24,27 +24,32 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
  * straddles an upgrade is still recognised. The key is made of the message as received, not of
  * the strategy's defaults: editing a strategy between an alert and TradingView's resend of it
  * must not turn the resend into a new signal.
+ * `command` is the command's place in a message holding several (a two-line flip): each
+ * command is a signal of its own, de-duplicated on its own. The first keeps the key a
+ * one-command message always had.
  *
  * Caveats: an explicit id must be unique per signal (TradingView's {{strategy.order.id}} is the
  * entry's name, e.g. "Long", and repeats on every trade); and the raw-body fallback can let a
  * resend through when it lands in the next minute.
  */
-export function signalDedupeKey(userId: string, alert: PartialAlert, rawBody: string, receivedAt: Date, strategyId = ''): string {
+export function signalDedupeKey(userId: string, alert: PartialAlert, rawBody: string, receivedAt: Date, strategyId = '', command = 0): string {
+  if (!Number.isSafeInteger(command) || command < 0) throw new Error(`command must be a non-negative integer, got ${command}`);
   // Spliced in only when there is a strategy, so per-user keys keep their old shape.
   const scope = strategyId === '' ? [userId] : [userId, { strategy: strategyId }];
+  const nth = command > 0 ? [command] : [];
   if (alert.id !== undefined && alert.id !== '') {
-    return `id_${sha256(JSON.stringify(['id', ...scope, alert.id]))}`;
+    return `id_${sha256(JSON.stringify(['id', ...scope, alert.id, ...nth]))}`;
   }
   if (alert.timestamp !== undefined && !Number.isNaN(alert.timestamp.getTime())) {
     // closeSide is part of the action: close_long and close_short in the same second are two signals.
     const action = alert.action === 'close' ? `close:${alert.closeSide ?? 'both'}` : (alert.action ?? '');
     return `ts_${sha256(
-      JSON.stringify(['ts', ...scope, alert.timestamp.getTime(), (alert.symbol ?? '').toUpperCase(), action, alert.strategy ?? ''])
+      JSON.stringify(['ts', ...scope, alert.timestamp.getTime(), (alert.symbol ?? '').toUpperCase(), action, alert.strategy ?? '', ...nth])
     )}`;
   }
   const minute = Math.floor(receivedAt.getTime() / 60_000);
   if (!Number.isFinite(minute)) throw new Error('receivedAt is not a valid date');
-  return `body_${sha256(JSON.stringify(['body', ...scope, minute, sha256(rawBody)]))}`;
+  return `body_${sha256(JSON.stringify(['body', ...scope, minute, sha256(rawBody), ...nth]))}`;
 }
 
 /** OKX clOrdId: 1–32 alphanumerics, derived deterministically from the dedupe key and the leg (0 = main order, 1 = closing the opposite position first). */

@@ -1,7 +1,8 @@
 import ccxt from 'ccxt';
 import { isDuplicateKeyError, type Logger } from '@tbot/common';
 import type { Accounts } from './accounts';
-import { completeAlert, parsePartialAlert, type Alert } from './alert';
+import type { Alert, PartialAlert } from './alert';
+import { readAlertCommands, requireComplete } from './alert-dialects';
 import type { EntitlementChecker } from './entitlement';
 import type { TradingEvents } from './events';
 import type { OrderExecutor, OrderOutcome, OrderRequest } from './exchange/executor';
@@ -114,34 +115,70 @@ export class SignalProcessor {
       this.d.logger.info({ user_id: userId, strategy_id: strategyId || undefined, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
       return this.rejected(signalId, userId, 'invalid_secret', 'the secret or signature does not match');
     }
-    const parsed = parsePartialAlert(raw);
+    const parsed = readAlertCommands(raw);
     if (!parsed.ok) {
       await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message });
       return this.rejected(signalId, userId, parsed.code, parsed.message);
     }
-    // The strategy's step: its overrides make the profile, its defaults fill what the message
-    // left out; only then is the alert complete ("symbol" required, order type settled).
+    // The strategy's step: its overrides make the profile, its defaults fill what each command
+    // left out; only then is a command complete ("symbol" required, order type settled). One
+    // refused command refuses the message: half of a two-command flip is not what was asked.
     const profile = effectiveProfile(await loadRiskProfile(models, userId), strategy?.riskOverrides ?? null);
-    const withDefaults = applyStrategyDefaults(parsed.alert, strategy, { alertQuantityAccepted: profile.allowAlertQuantity });
-    const completed = completeAlert(withDefaults.alert);
-    if (!completed.ok) {
-      await models.Signal.create({ ...base, symbol: withDefaults.alert.symbol ?? '', status: 'rejected', rejectCode: completed.code, message: completed.message });
-      return this.rejected(signalId, userId, completed.code, completed.message);
+    const commands: Array<{ partial: PartialAlert; alert: Alert; quantityFromStrategy: boolean }> = [];
+    for (const c of parsed.commands) {
+      const withDefaults = applyStrategyDefaults(c.partial, strategy, { alertQuantityAccepted: profile.allowAlertQuantity });
+      const completed = requireComplete(withDefaults.alert, undefined, c.labels);
+      if (!completed.ok) {
+        await models.Signal.create({ ...base, symbol: withDefaults.alert.symbol ?? '', status: 'rejected', rejectCode: completed.code, message: completed.message });
+        return this.rejected(signalId, userId, completed.code, completed.message);
+      }
+      commands.push({ partial: c.partial, alert: completed.alert, quantityFromStrategy: withDefaults.quantityFromStrategy });
     }
-    const alert = completed.alert;
+
+    // Each command of a message is a signal of its own, taken in and executed in the order written.
+    const outcomes: Array<Promise<SubmitResult | undefined>> = [];
+    let lastId = signalId;
+    for (const [command, c] of commands.entries()) {
+      lastId = command === 0 ? signalId : newId('sig');
+      const prepared: Prepared = { userId, strategyId, alert: c.alert, key: '', profile, quantityFromStrategy: c.quantityFromStrategy };
+      const { outcome } = await this.intake(lastId, input, prepared, c.partial, raw, command);
+      outcomes.push(outcome.catch(() => undefined));
+    }
+    const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
+    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
+    const done = await Promise.race([Promise.all(outcomes), timer]);
+    // The answer is the last command's: after a flip (close, then open) that is where the position
+    // ended up; each command's own outcome is on its signal record.
+    return done?.at(-1) ?? { status: 'accepted', signalId: lastId };
+  }
+
+  /**
+   * One command: refuse a stale signed one, de-duplicate (by the message as received,
+   * `partial`, scoped to the strategy), record, queue. Resolves with its outcome.
+   */
+  private async intake(
+    signalId: string,
+    input: SubmitInput,
+    prepared: Prepared,
+    partial: PartialAlert,
+    raw: string,
+    command: number,
+  ): Promise<{ outcome: Promise<SubmitResult> }> {
+    const { models } = this.d;
+    const { userId, strategyId, alert } = prepared;
+    const base = { _id: signalId, userId, strategyId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
     if (input.signature) {
       // A signed body stays valid for whoever captured it: only a recent one is taken, so a
       // replay after the de-duplication window cannot trade again.
       const refusal = signedAlertAge(alert.timestamp, input.receivedAt, this.d.maxSignalAgeSeconds);
       if (refusal) {
         await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal });
-        return this.rejected(signalId, userId, 'stale_signal', refusal);
+        return { outcome: Promise.resolve(this.rejected(signalId, userId, 'stale_signal', refusal)) };
       }
     }
     const record = (fields: { status: string; message?: string; dedupeKey?: string }) =>
       models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, strategy: alert.strategy ?? '', ...fields });
-    // From the message as received (parsed.alert), scoped to the strategy: see signalDedupeKey.
-    const key = signalDedupeKey(userId, parsed.alert, raw, input.receivedAt, strategyId);
+    const key = signalDedupeKey(userId, partial, raw, input.receivedAt, strategyId, command);
     try {
       await models.SignalKey.create({ _id: key, signalId, createdAt: input.receivedAt });
     } catch (err) {
@@ -149,20 +186,18 @@ export class SignalProcessor {
       const first = await models.SignalKey.findById(key).lean();
       const original = first ? await models.Signal.findById(first.signalId).lean() : null;
       await record({ status: 'duplicate', message: `repeat of ${first?.signalId ?? 'an earlier signal'}` });
-      return { status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] };
+      return { outcome: Promise.resolve({ status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] }) };
     }
     await record({ status: 'accepted', dedupeKey: key });
 
     // Queued in-process first, so only one of this replica's signals per user waits on the shared lock.
-    const prepared: Prepared = { userId, strategyId, alert, key, profile, quantityFromStrategy: withDefaults.quantityFromStrategy };
+    prepared.key = key;
     const work = this.serialised(userId, () =>
       this.d.locks.run(userId, () => this.execute(signalId, input, prepared)).catch((err: unknown) => this.finishFailed(signalId, err)),
     );
     work.catch((err: unknown) => this.d.logger.error({ err, signal_id: signalId }, 'signal execution failed'));
-    const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
-    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
-    const done = await Promise.race([work.catch(() => undefined), timer]);
-    return done ?? { status: 'accepted', signalId };
+    // Wrapped: an async function returning the promise itself would wait for the trade.
+    return { outcome: work };
   }
 
   /** Waits for signals still executing (answered ACCEPTED) before the process stops. */

@@ -47,14 +47,24 @@ export function normalizeSymbol(input: string): SymbolResult {
 
   // An exchange prefix, as in TradingView's "{{exchange}}:{{ticker}}". A colon after a slash is
   // instead the settle currency of a unified swap symbol (BTC/USDT:USDT).
+  // The prefix names the chart's data source, not where to trade: most crypto charts are
+  // BINANCE's, and the user sent the alert to us to trade on OKX, so BINANCE:BTCUSDT is OKX's
+  // BTC/USDT (issue #7). The pair itself is still matched exactly.
   const prefix = /^([A-Z0-9_]+):(.*)$/.exec(s);
   if (prefix) {
-    const exchange = prefix[1] as string;
-    // The chart's exchange is where the user's strategy was tested; silently trading a
-    // BINANCE chart's signals on OKX would be a different market with different prices.
-    if (exchange !== 'OKX') return refuse(`"${shown}": exchange ${exchange} is not supported, only OKX`);
     s = prefix[2] as string;
     if (s === '') return refuse(`"${shown}": nothing after the exchange prefix`);
+  }
+
+  // Perpetuals written with PERP (Binance's BTCUSDTPERP, FTX's BTC-PERP): the same as ".P".
+  if (s.endsWith('PERP') && !s.includes('/')) {
+    const pair = s.slice(0, -4).replace(/[-_]$/, '');
+    const quote = QUOTES_LONGEST_FIRST.find((q) => pair.endsWith(q) && pair.length > q.length);
+    // FTX's BTC-PERP names no quote currency; guessing USDT would be guessing the market.
+    if (quote === undefined || /[-_]/.test(pair)) {
+      return refuse(`"${shown}": a perpetual must name its quote currency, e.g. ${pair.replace(/[-_].*$/, '') || 'BTC'}USDT.P or ${pair.replace(/[-_].*$/, '') || 'BTC'}-USDT-SWAP`);
+    }
+    return make(pair.slice(0, -quote.length), quote, true, shown);
   }
 
   // ccxt unified: BASE/QUOTE or BASE/QUOTE:SETTLE

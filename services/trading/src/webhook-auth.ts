@@ -5,6 +5,7 @@
  * are in webhook-secret.ts; this adds the database and the master key.
  */
 import { isDuplicateKeyError, type Logger } from '@tbot/common';
+import { alertMessageSecret } from './alert-dialects';
 import { decryptSecret, encryptSecret, type MasterKeyring } from './credentials-crypto';
 import type { TradingModels } from './models';
 import { signingKeyContext, strategySigningKeyContext, type SecretContext } from './secret-contexts';
@@ -55,7 +56,7 @@ export class WebhookAuth {
     private readonly d: { models: TradingModels; ring: MasterKeyring; overlapSeconds: number; logger: Logger },
   ) {}
 
-  /** True when `signature` (X-Signature) or, without one, the body's `secret` matches a valid pair. */
+  /** True when `signature` (X-Signature) or, without one, the message's secret matches a valid pair. */
   async authenticate(owner: SecretOwner, body: Buffer, signature: string, raw: string, now = new Date()): Promise<boolean> {
     const stored = await this.d.models.WebhookSecret.findOne(ownerFilter(owner)).lean();
     if (!stored) return false;
@@ -67,13 +68,9 @@ export class WebhookAuth {
       }
       return false;
     }
-    let secret: unknown;
-    try {
-      secret = (JSON.parse(raw) as { secret?: unknown })?.secret;
-    } catch {
-      return false;
-    }
-    if (typeof secret !== 'string') return false;
+    // Wherever the message's dialect keeps it (secret/passphrase/key, secret=…, a licence position).
+    const secret = alertMessageSecret(raw);
+    if (secret === undefined) return false;
     // Every pair is compared, so the time taken does not say which one matched.
     let matched = false;
     for (const pair of pairs) matched = secretMatches(secret, pair.hash) || matched;

@@ -99,6 +99,28 @@ describe('signalDedupeKey', () => {
   });
 });
 
+describe('signalDedupeKey for a message of several commands', () => {
+  const flip = 'CLOSE, BTCUSDT, SIDE=SELL\nBUY, BTCUSDT';
+
+  it('keeps the first command\'s key as a one-command message had it', () => {
+    expect(signalDedupeKey('user-1', alert(), flip, RECEIVED, '', 0)).toBe(signalDedupeKey('user-1', alert(), flip, RECEIVED));
+    expect(signalDedupeKey('user-1', alert({ id: 'a' }), flip, RECEIVED, '', 0)).toBe(signalDedupeKey('user-1', alert({ id: 'a' }), flip, RECEIVED));
+  });
+
+  it('gives every command its own key under each rule, the same on every resend', () => {
+    for (const a of [alert(), alert({ id: 'a' }), alert({ timestamp: TS })]) {
+      const keys = [0, 1, 2].map((n) => signalDedupeKey('user-1', a, flip, RECEIVED, '', n));
+      expect(new Set(keys).size).toBe(3);
+      expect([0, 1, 2].map((n) => signalDedupeKey('user-1', a, flip, new Date(RECEIVED.getTime() + 1000), '', n))).toEqual(keys);
+    }
+  });
+
+  it('refuses a command index that is not a non-negative integer', () => {
+    expect(() => signalDedupeKey('user-1', alert(), flip, RECEIVED, '', -1)).toThrow();
+    expect(() => signalDedupeKey('user-1', alert(), flip, RECEIVED, '', 1.5)).toThrow();
+  });
+});
+
 describe('clientOrderId', () => {
   const key = signalDedupeKey('user-1', alert({ id: 'sig-1' }), body, RECEIVED);
 

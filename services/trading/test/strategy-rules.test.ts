@@ -1,11 +1,12 @@
-import { completeAlert, parsePartialAlert, type PartialAlert } from '../src/alert';
+import type { PartialAlert } from '../src/alert';
+import { readAlertCommands, requireComplete } from '../src/alert-dialects';
 import { DEFAULT_PROFILE, type StoredProfile } from '../src/risk-profiles';
 import { applyStrategyDefaults, effectiveProfile, type StrategyRules } from '../src/strategy-rules';
 
 const partial = (body: Record<string, unknown>): PartialAlert => {
-  const r = parsePartialAlert(JSON.stringify(body));
+  const r = readAlertCommands(JSON.stringify(body));
   if (!r.ok) throw new Error(r.message);
-  return r.alert;
+  return r.commands[0]!.partial;
 };
 const strategy = (defaults: StrategyRules['defaults'], riskOverrides: StrategyRules['riskOverrides'] = {}): StrategyRules => ({ defaults, riskOverrides });
 const accepted = { alertQuantityAccepted: true };
@@ -14,7 +15,7 @@ const refused = { alertQuantityAccepted: false };
 /** parse → defaults → complete, as the signal pipeline does. */
 function pipeline(body: Record<string, unknown>, s: StrategyRules | null, opts = accepted) {
   const d = applyStrategyDefaults(partial(body), s, opts);
-  return { ...d, completed: completeAlert(d.alert) };
+  return { ...d, completed: requireComplete(d.alert) };
 }
 
 describe('applyStrategyDefaults', () => {

@@ -67,12 +67,35 @@ describe('normalizeSymbol', () => {
   });
 
   describe('exchange prefix', () => {
-    it.each(['BINANCE:BTCUSDT', 'BYBIT:BTCUSDT.P', 'COINBASE:BTCUSD', 'OKEX:BTCUSDT'])('refuses %s', (input) => {
-      expect(reason(input)).toMatch(/exchange .* not supported, only OKX/);
+    // The chart's data source, not where to trade (issue #7): the pair is what counts.
+    it.each([
+      ['BINANCE:BTCUSDT', { symbol: 'BTC/USDT', type: 'spot' }],
+      ['BYBIT:BTCUSDT.P', { symbol: 'BTC/USDT:USDT', type: 'swap' }],
+      ['OKX:ETHUSDT', { symbol: 'ETH/USDT', type: 'spot' }],
+      ['BINANCE:BTCUSDTPERP', { symbol: 'BTC/USDT:USDT', type: 'swap' }],
+    ])('maps %s to the OKX market', (input, market) => {
+      expect(normalizeSymbol(input)).toEqual({ ok: true, market });
     });
 
     it('refuses a prefix with nothing after it', () => {
       expect(reason('OKX:')).toMatch(/nothing after/);
+    });
+  });
+
+  describe('PERP suffix', () => {
+    it.each([
+      ['BTCUSDTPERP', { symbol: 'BTC/USDT:USDT', type: 'swap' }],
+      ['ETHUSDCPERP', { symbol: 'ETH/USDC:USDC', type: 'swap' }],
+    ])('maps %s to the perpetual', (input, market) => {
+      expect(normalizeSymbol(input)).toEqual({ ok: true, market });
+    });
+
+    it.each(['BTC-PERP', 'BTCPERP', 'BTC_PERP'])('refuses %s, which names no quote currency', (input) => {
+      expect(reason(input)).toMatch(/must name its quote currency, e\.g\. BTCUSDT\.P/);
+    });
+
+    it('keeps refusing inverse USD perpetuals', () => {
+      expect(reason('BTCUSDPERP')).toMatch(/inverse/);
     });
   });
 
@@ -108,7 +131,7 @@ describe('normalizeSymbol', () => {
     });
   });
 
-  it.each(['', '   ', 'BTC USDT', 'BTCUSDT.X', 'BTCUSDT.PP', '.P', 'BTCUSDTPERP'])('refuses %j', (input) => {
+  it.each(['', '   ', 'BTC USDT', 'BTCUSDT.X', 'BTCUSDT.PP', '.P'])('refuses %j', (input) => {
     expect(normalizeSymbol(input).ok).toBe(false);
   });
 
