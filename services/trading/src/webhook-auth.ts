@@ -44,6 +44,13 @@ const contextOf = (o: SecretOwner): SecretContext =>
 const ownerFilter = (o: SecretOwner): Record<string, unknown> =>
   o.strategyId ? { _id: o.strategyId, userId: o.userId } : { _id: o.userId, userId: null };
 
+/**
+ * Whether a record read by its _id belongs to `o`. The alert path reads by _id alone and
+ * checks the owner here: FerretDB answers a filter on anything beyond a bare _id by decoding
+ * every record of the collection, once per alert.
+ */
+const ownedBy = (r: { userId?: string | null }, o: SecretOwner): boolean => (o.strategyId ? r.userId === o.userId : !r.userId);
+
 export interface Rotated {
   secret: string;
   signingKey: string;
@@ -58,7 +65,8 @@ export class WebhookAuth {
 
   /** True when `signature` (X-Signature) or, without one, the message's secret matches a valid pair. */
   async authenticate(owner: SecretOwner, body: Buffer, signature: string, raw: string, now = new Date()): Promise<boolean> {
-    const stored = await this.d.models.WebhookSecret.findOne(ownerFilter(owner)).lean();
+    const found = await this.d.models.WebhookSecret.findById(owner.strategyId || owner.userId).lean();
+    const stored = found && ownedBy(found, owner) ? found : null;
     if (!stored) return false;
     const pairs = acceptedPairs(stored, now);
     if (signature) {
