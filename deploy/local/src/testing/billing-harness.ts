@@ -86,6 +86,10 @@ export async function startBillingHarness(extra: Partial<StackOptions> = {}): Pr
         EXCHANGE_TIMEOUT_MS: '3000',
         // An event without a user waits 3 s for it before it is parked (30 min in production).
         UNMATCHED_RETRY_MINUTES: '0.05',
+        // The fake OKX is one account shared by every user of a stack: reconciling each
+        // user's book with it would book other users' positions. A test that trades alone on
+        // it sets a short interval (exchange-truth.int.test.ts).
+        RECONCILE_POSITIONS_INTERVAL_MS: '3600000',
         ...extra.env,
         NATS_URL: natsUrl,
       },
