@@ -11,13 +11,13 @@ import { PaperExecutor } from './exchange/paper-executor';
 import { newId } from './ids';
 import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
 import { armPaperTrigger, paperPositionId, type TriggerReason } from './paper-triggers';
+import { closingLeg, isClosing, needsEquity, planOrder, type Leg } from './order-plan';
 import { applyFill } from './positions';
 import { DEFAULT_PROFILE, loadRiskProfile, type StoredProfile } from './risk-profiles';
-import { checkRisk, type RiskState } from './risk';
+import type { RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import type { ExchangeSnapshots } from './exchange-snapshots';
 import { clientOrderId, signalDedupeKey } from './signal-key';
-import { sizeOrder } from './sizing';
 import type { Strategies, StoredStrategy } from './strategies';
 import { applyStrategyDefaults, effectiveProfile } from './strategy-rules';
 import type { WebhookAuth } from './webhook-auth';
@@ -43,13 +43,6 @@ export interface SubmitResult {
   message?: string;
 }
 
-interface Leg {
-  side: 'buy' | 'sell';
-  baseAmount: number;
-  amount: number;
-  reduceOnly: boolean;
-  leg: number;
-}
 
 /** What intake settled for a signal that execution needs. */
 interface Prepared {
@@ -240,45 +233,19 @@ export class SignalProcessor {
       alert.orderType === 'limit' && alert.limitPrice ? alert.limitPrice : (alert.price ?? (await this.d.markets.lastPrice(market.symbol)));
     if (!price || !(price > 0)) return reject('unknown_symbol', `no price for ${market.symbol}`);
 
-    const closing = alert.action === 'close' || alert.marketPosition === 'flat';
-    const legs: Leg[] = [];
-    if (closing) {
-      const wanted = alert.closeSide ?? 'both';
-      const side: 'long' | 'short' | undefined = position > 0 ? 'long' : position < 0 ? 'short' : undefined;
-      if (!side || (wanted !== 'both' && wanted !== side)) {
-        return reject('no_position', `no ${wanted === 'both' ? '' : `${wanted} `}position in ${market.symbol} to close`);
-      }
-      legs.push(this.closingLeg(position, market, 1));
-    } else {
-      const side = alert.action as 'buy' | 'sell';
-      const opposite = market.type === 'swap' && ((side === 'buy' && position < 0) || (side === 'sell' && position > 0));
-      if (opposite && profile.closeOppositeFirst) legs.push(this.closingLeg(position, market, 1));
-      const allowAlertQuantity = profile.allowAlertQuantity || prepared.quantityFromStrategy;
-      const needsEquity = ['percent_equity', 'risk_percent'].includes(alert.sizeType && allowAlertQuantity ? alert.sizeType : profile.sizingMode);
-      const equity = needsEquity ? await this.d.snapshots.balance(userId, executor, market.quote) : undefined;
-      const size = sizeOrder({
-        mode: profile.sizingMode,
-        value: profile.sizingValue,
-        allowAlertQuantity,
-        alertQuantity: alert.quantity,
-        alertSizeType: alert.sizeType,
-        price,
-        stopLoss: alert.stopLoss,
-        equity,
-        market: market.limits,
-      });
-      if (!size.ok) return reject('sizing_rejected', size.reason);
-      const state = await this.riskState(userId, executor, market.symbol, input.receivedAt);
-      const decision = checkRisk(profile, state, {
-        symbol: market.symbol,
-        notional: size.notional,
-        leverage: alert.leverage,
-        reduceOnly: false,
-        now: input.receivedAt,
-      });
-      if (!decision.ok) return reject('risk_rejected', decision.message, decision.rule);
-      legs.push({ side, baseAmount: size.baseAmount, amount: size.amount, reduceOnly: false, leg: 0 });
-    }
+    const closing = isClosing(alert);
+    const plan = planOrder({
+      alert,
+      profile,
+      quantityFromStrategy: prepared.quantityFromStrategy,
+      position,
+      market,
+      price,
+      equity: !closing && needsEquity(alert, profile, prepared.quantityFromStrategy) ? await this.d.snapshots.balance(userId, executor, market.quote) : undefined,
+      risk: closing ? undefined : { state: await this.riskState(userId, executor, market.symbol, input.receivedAt), now: input.receivedAt },
+    });
+    if (!plan.ok) return reject(plan.code, plan.message, plan.rule);
+    const legs = plan.legs;
 
     const tradeIds: string[] = [];
     let last: { trade: TradeDoc; outcome: OrderOutcome } | undefined;
@@ -338,7 +305,7 @@ export class SignalProcessor {
           quantityFromStrategy: false,
         };
         try {
-          await this.placeLeg(t.signalId, prepared, executor, resolved.market, price, this.closingLeg(amount, resolved.market, 1));
+          await this.placeLeg(t.signalId, prepared, executor, resolved.market, price, closingLeg(amount, resolved.market, 1));
         } catch (err) {
           if (!isDuplicateKeyError(err)) throw err;
         }
@@ -346,11 +313,7 @@ export class SignalProcessor {
     );
   }
 
-  private closingLeg(position: number, market: ResolvedMarket, leg: number): Leg {
-    const baseAmount = Math.abs(position);
-    const amount = market.type === 'swap' ? baseAmount / (market.limits.contractSize ?? 1) : baseAmount;
-    return { side: position > 0 ? 'sell' : 'buy', baseAmount, amount: Number(amount.toPrecision(12)), reduceOnly: true, leg };
-  }
+
 
   private async placeLeg(
     signalId: string,
