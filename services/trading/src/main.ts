@@ -29,6 +29,7 @@ import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
 import { MarketCatalog } from './exchange/markets';
 import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
+import { OrderPlacement } from './order-placement';
 import { PaperTriggerWatcher } from './paper-triggers';
 import { PositionReconciler } from './position-reconciler';
 import { ExchangeSnapshots } from './exchange-snapshots';
@@ -74,6 +75,8 @@ async function main(): Promise<void> {
     }, logger);
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
     const locks = new UserLocks(mongo);
+    const snapshots = new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000);
+    const placement = new OrderPlacement({ models, events, snapshots, logger });
     const strategies = new Strategies({ models, auth, maxPerUser: config.MAX_STRATEGIES_PER_USER });
     const signals = new SignalProcessor({
       models,
@@ -84,11 +87,12 @@ async function main(): Promise<void> {
       entitlement,
       events,
       locks,
-      snapshots: new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000),
+      snapshots,
+      placement,
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
     });
-    const followUp = new OrderFollowUp({ models, accounts, markets, signals, logger }, config.ORDER_FOLLOW_UP_INTERVAL_MS);
+    const followUp = new OrderFollowUp({ models, accounts, markets, placement, logger }, config.ORDER_FOLLOW_UP_INTERVAL_MS);
     followUp.start();
     const paperTriggers = new PaperTriggerWatcher(
       { models, markets, logger, close: (t, reason, price) => signals.closeOnTrigger(t, reason, price) },

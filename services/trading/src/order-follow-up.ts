@@ -2,7 +2,7 @@ import { every, type Logger, type Periodic } from '@tbot/common';
 import type { Accounts } from './accounts';
 import type { MarketCatalog } from './exchange/markets';
 import type { TradeDoc, TradingModels } from './models';
-import type { SignalProcessor } from './signal-processor';
+import type { OrderPlacement } from './order-placement';
 
 /**
  * Orders OKX had not finished when they were placed (limit orders, slow fills, lost
@@ -12,7 +12,7 @@ export class OrderFollowUp {
   private loop?: Periodic;
 
   constructor(
-    private readonly d: { models: TradingModels; accounts: Accounts; markets: MarketCatalog; signals: SignalProcessor; logger: Logger },
+    private readonly d: { models: TradingModels; accounts: Accounts; markets: MarketCatalog; placement: OrderPlacement; logger: Logger },
     private readonly intervalMs: number,
   ) {}
 
@@ -44,7 +44,7 @@ export class OrderFollowUp {
         await this.d.models.Trade.updateOne({ _id: trade._id }, { $set: { updatedAt: new Date() } });
         continue;
       }
-      await this.d.signals.settle(trade, outcome, executor, resolved.market.quote);
+      await this.d.placement.settle(trade, outcome, executor, resolved.market.quote);
     }
   }
 }

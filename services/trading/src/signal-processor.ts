@@ -5,19 +5,18 @@ import type { Alert, PartialAlert } from './alert';
 import { readAlertCommands, requireComplete } from './alert-dialects';
 import type { EntitlementChecker } from './entitlement';
 import type { TradingEvents } from './events';
-import type { OrderExecutor, OrderOutcome, OrderRequest } from './exchange/executor';
+import type { OrderExecutor, OrderOutcome } from './exchange/executor';
 import type { MarketCatalog, ResolvedMarket } from './exchange/markets';
-import { PaperExecutor } from './exchange/paper-executor';
 import { newId } from './ids';
 import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
 import { armPaperTrigger, paperPositionId, type TriggerReason } from './paper-triggers';
-import { closingLeg, isClosing, needsEquity, planOrder, type Leg } from './order-plan';
-import { applyFill } from './positions';
+import { closingLeg, isClosing, needsEquity, planOrder } from './order-plan';
+import type { OrderContext, OrderPlacement } from './order-placement';
 import { DEFAULT_PROFILE, loadRiskProfile, type StoredProfile } from './risk-profiles';
 import type { RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import type { ExchangeSnapshots } from './exchange-snapshots';
-import { clientOrderId, signalDedupeKey } from './signal-key';
+import { signalDedupeKey } from './signal-key';
 import type { Strategies, StoredStrategy } from './strategies';
 import { applyStrategyDefaults, effectiveProfile } from './strategy-rules';
 import type { WebhookAuth } from './webhook-auth';
@@ -79,6 +78,7 @@ export class SignalProcessor {
       events: TradingEvents;
       locks: UserLocks;
       snapshots: ExchangeSnapshots;
+      placement: OrderPlacement;
       logger: Logger;
       maxSignalAgeSeconds: number;
     },
@@ -250,7 +250,7 @@ export class SignalProcessor {
     const tradeIds: string[] = [];
     let last: { trade: TradeDoc; outcome: OrderOutcome } | undefined;
     for (const leg of legs) {
-      last = await this.placeLeg(signalId, prepared, executor, market, price, leg);
+      last = await this.d.placement.place(this.orderContext(signalId, prepared), executor, market, price, leg);
       tradeIds.push(last.trade._id);
       if (last.outcome.status === 'rejected' || last.outcome.status === 'failed') break;
     }
@@ -305,7 +305,7 @@ export class SignalProcessor {
           quantityFromStrategy: false,
         };
         try {
-          await this.placeLeg(t.signalId, prepared, executor, resolved.market, price, closingLeg(amount, resolved.market, 1));
+          await this.d.placement.place(this.orderContext(t.signalId, prepared), executor, resolved.market, price, closingLeg(amount, resolved.market, 1));
         } catch (err) {
           if (!isDuplicateKeyError(err)) throw err;
         }
@@ -313,103 +313,8 @@ export class SignalProcessor {
     );
   }
 
-
-
-  private async placeLeg(
-    signalId: string,
-    prepared: Prepared,
-    executor: OrderExecutor,
-    market: ResolvedMarket,
-    price: number,
-    leg: Leg,
-  ): Promise<{ trade: TradeDoc; outcome: OrderOutcome }> {
-    const { models, events } = this.d;
-    const { userId, strategyId, alert, key } = prepared;
-    const orderType = leg.reduceOnly ? 'market' : alert.orderType;
-    const req: OrderRequest = {
-      symbol: market.symbol,
-      type: orderType,
-      side: leg.side,
-      amount: leg.amount,
-      baseAmount: leg.baseAmount,
-      price: orderType === 'limit' ? price : undefined,
-      referencePrice: price,
-      reduceOnly: leg.reduceOnly,
-      clientOrderId: clientOrderId(key, leg.leg),
-      // What the alert asked of its position goes with the order that opens it, not with one closing the opposite side.
-      leverage: leg.reduceOnly ? undefined : alert.leverage,
-      marginMode: prepared.profile.marginMode,
-      stopLoss: leg.reduceOnly ? undefined : alert.stopLoss,
-      takeProfit: leg.reduceOnly ? undefined : alert.takeProfit,
-      marketType: market.type,
-      base: market.base,
-      quote: market.quote,
-      contractSize: market.limits.contractSize,
-    };
-    // Recorded before it is sent: a crash in between leaves a trade to look up by its clOrdId.
-    const trade = (
-      await models.Trade.create({
-        _id: newId('trd'),
-        userId,
-        strategyId,
-        signalId,
-        symbol: req.symbol,
-        side: req.side,
-        orderType,
-        amount: req.amount,
-        baseAmount: req.baseAmount,
-        price,
-        status: 'submitted',
-        mode: executor.mode,
-        clientOrderId: req.clientOrderId,
-        reduceOnly: req.reduceOnly,
-      })
-    ).toObject() as TradeDoc;
-    events.emit('trading.order.submitted', `${trade._id}:submitted`, eventBody(trade));
-    let outcome: OrderOutcome;
-    try {
-      outcome = await executor.placeOrder(req);
-    } catch (err) {
-      this.d.logger.error({ err, trade_id: trade._id }, 'order placement failed');
-      outcome = { status: 'failed', errorCode: 'exchange_unavailable', error: 'the exchange could not be reached' };
-    }
-    const settled = await this.settle(trade, outcome, executor, market.quote);
-    return { trade: settled, outcome };
-  }
-
-  /** Stores an order's outcome; a fill updates the position once. */
-  async settle(trade: TradeDoc, outcome: OrderOutcome, executor: OrderExecutor, quote: string): Promise<TradeDoc> {
-    const { models, events } = this.d;
-    const set: Record<string, unknown> = { status: outcome.status };
-    if (outcome.exchangeOrderId) set.exchangeOrderId = outcome.exchangeOrderId;
-    if (outcome.averagePrice) set.price = outcome.averagePrice;
-    if (outcome.fee !== undefined) set.fee = outcome.fee;
-    if (outcome.feeCurrency) set.feeCurrency = outcome.feeCurrency;
-    if (outcome.error) set.error = outcome.error;
-    if (outcome.filledBase) set.baseAmount = outcome.filledBase;
-    await models.Trade.updateOne({ _id: trade._id }, { $set: set });
-    if (outcome.status === 'filled') {
-      this.d.snapshots.invalidate(trade.userId);
-      const claimed = await models.Trade.updateOne({ _id: trade._id, positionApplied: false }, { $set: { positionApplied: true } });
-      if (claimed.modifiedCount === 1) {
-        const pnl = await applyFill(models, {
-          userId: trade.userId,
-          mode: trade.mode,
-          symbol: trade.symbol,
-          side: trade.side as 'buy' | 'sell',
-          baseAmount: outcome.filledBase ?? trade.baseAmount,
-          price: outcome.averagePrice ?? trade.price,
-        });
-        const fee = outcome.fee ?? 0;
-        await models.Trade.updateOne({ _id: trade._id }, { $set: { realizedPnl: pnl - (pnl !== 0 ? fee : 0) } });
-        if (executor instanceof PaperExecutor && trade.symbol.includes(':')) await executor.bookPnl(quote, pnl);
-      }
-    }
-    const updated = (await models.Trade.findById(trade._id).lean()) as TradeDoc;
-    if (outcome.status !== 'submitted') {
-      events.emit(`trading.order.${outcome.status}`, `${trade._id}:${outcome.status}`, eventBody(updated));
-    }
-    return updated;
+  private orderContext(signalId: string, p: Prepared): OrderContext {
+    return { signalId, userId: p.userId, strategyId: p.strategyId, key: p.key, alert: p.alert, marginMode: p.profile.marginMode };
   }
 
   /**
@@ -478,28 +383,6 @@ export class SignalProcessor {
     });
     return { status: 'rejected', signalId, rejectCode: code, rejectRule: rule, message };
   }
-}
-
-function eventBody(t: TradeDoc): Record<string, unknown> {
-  return {
-    trade_id: t._id,
-    signal_id: t.signalId,
-    user_id: t.userId,
-    strategy_id: t.strategyId || undefined,
-    symbol: t.symbol,
-    side: t.side,
-    amount: t.amount,
-    base_amount: t.baseAmount,
-    price: t.price,
-    fee: t.fee,
-    fee_currency: t.feeCurrency,
-    status: t.status,
-    mode: t.mode,
-    client_order_id: t.clientOrderId,
-    exchange_order_id: t.exchangeOrderId,
-    reduce_only: t.reduceOnly,
-    error: t.error || undefined,
-  };
 }
 
 /** Why a signed alert's time is not acceptable (none, too old, too far ahead), or undefined. */

@@ -58,4 +58,9 @@ export interface OrderExecutor {
   balance(currency: string): Promise<number>;
   /** Open swap positions, as the account holds them. */
   positions(): Promise<ExchangePosition[]>;
+  /**
+   * A swap fill realised `pnl` (quote currency): the paper account books it; an exchange
+   * has already (OKX settles it into the account itself).
+   */
+  bookRealizedPnl(quote: string, pnl: number): Promise<void>;
 }

@@ -34,6 +34,9 @@ export class OkxExecutor implements OrderExecutor {
       .filter((p) => p.symbol !== '' && p.amount !== 0);
   }
 
+  /** OKX settles realised PnL into the account itself. */
+  async bookRealizedPnl(): Promise<void> {}
+
   async placeOrder(req: OrderRequest): Promise<OrderOutcome> {
     const params: Record<string, unknown> = { clientOrderId: req.clientOrderId, ...attachedTpSl(req) };
     if (req.marketType === 'swap') {

@@ -83,7 +83,7 @@ export class PaperExecutor implements OrderExecutor {
   }
 
   /** Swap PnL realised from a position lands in the paper quote balance. */
-  async bookPnl(quote: string, pnl: number): Promise<void> {
+  async bookRealizedPnl(quote: string, pnl: number): Promise<void> {
     if (pnl !== 0) await this.models.PaperAccount.updateOne({ _id: this.userId }, { $inc: { [`balances.${quote}`]: pnl } });
   }
 }
