@@ -166,6 +166,9 @@ async function main() {
   } finally {
     await naive?.stop(5000);
     await naiveDb.dropDatabase().catch(() => undefined);
+    // The stack's own database too (the run's, from benchDatabaseEnv), once nothing writes to it.
+    for (const name of ['gateway', 'trading', 'billing']) await h.stack.children.get(name)?.stop(5000);
+    await conn.dropDatabase().catch(() => undefined);
     await conn.close().catch(() => undefined);
     await h.stop();
   }

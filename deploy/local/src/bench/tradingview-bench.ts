@@ -6,6 +6,7 @@
  *
  * Environment: BENCH_ALERTS (default 400), BENCH_CONCURRENCY (8), BENCH_TRADERS (20).
  */
+import mongoose from 'mongoose';
 import { createProTrader, stackTradingClient, startBillingHarness } from '../testing';
 import { benchDatabaseEnv, percentile, report, rssMb, runBench, type Row } from './report';
 
@@ -71,6 +72,13 @@ async function main() {
     ];
     report(`TradingView alert benchmark (paper): ${ALERTS} alerts, concurrency ${CONCURRENCY}, ${TRADERS} traders`, rows, `statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
   } finally {
+    // Its database is the run's own (benchDatabaseEnv): left behind, each run would leave a schema in the local PostgreSQL.
+    await h.stack.children.get('gateway')?.stop(5000);
+    await h.stack.children.get('trading')?.stop(5000);
+    await h.stack.children.get('billing')?.stop(5000);
+    const conn = await mongoose.createConnection(h.stack.mongoUri).asPromise().catch(() => undefined);
+    await conn?.dropDatabase().catch(() => undefined);
+    await conn?.close().catch(() => undefined);
     await h.stop();
   }
 }
