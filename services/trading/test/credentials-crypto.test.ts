@@ -1,4 +1,5 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { legacyV1 } from './support/legacy-blob';
 import {
   blobKeyId,
   decryptSecret,
@@ -58,15 +59,6 @@ describe('parseMasterKey', () => {
     expect(() => parseMasterKey(undefined as unknown as string)).toThrow(KEY_ERROR);
   });
 });
-
-/** A blob as the code before key ids wrote it: v1.<iv>.<tag>.<ciphertext>, AAD = the user id alone. */
-function legacyV1(plain: string, key: Buffer, userId: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
-  cipher.setAAD(Buffer.from(userId, 'utf8'));
-  const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
-}
 
 describe('parseMasterKeys', () => {
   const [a, b] = [randomBytes(32), randomBytes(32)];

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { legacyV1 } from './support/legacy-blob';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { SignalStatus } from '@tbot/common';
@@ -16,15 +17,6 @@ import { masterKeyId, parseMasterKey } from '../src/credentials-crypto';
 const CLI = path.join(REPO_ROOT, 'services', 'trading', 'dist', 'cli', 'rotate-master-key.js');
 const OLD_KEY = TEST_SECRETS.exchangeKeysMasterKey;
 const NEW_KEY = randomBytes(32).toString('base64');
-
-/** A credential as trading wrote it before key ids: v1.<iv>.<tag>.<ciphertext>, AAD = user id. */
-function legacyV1(plain: string, userId: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', parseMasterKey(OLD_KEY), iv, { authTagLength: 16 });
-  cipher.setAAD(Buffer.from(userId, 'utf8'));
-  const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
-}
 
 describe('master key rotation', () => {
   let h: BillingHarness;
@@ -83,9 +75,9 @@ describe('master key rotation', () => {
       _id: legacy.id as unknown as never,
       exchange: 'okx',
       mode: 'okx-demo',
-      apiKeyEnc: legacyV1(okx.apiKey, legacy.id),
-      apiSecretEnc: legacyV1(okx.apiSecret, legacy.id),
-      passphraseEnc: legacyV1(okx.passphrase, legacy.id),
+      apiKeyEnc: legacyV1(okx.apiKey, parseMasterKey(OLD_KEY), legacy.id),
+      apiSecretEnc: legacyV1(okx.apiSecret, parseMasterKey(OLD_KEY), legacy.id),
+      passphraseEnc: legacyV1(okx.passphrase, parseMasterKey(OLD_KEY), legacy.id),
       apiKeyHint: okx.apiKey.slice(-4),
       updatedAt: new Date(),
     });

@@ -1,16 +1,9 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { legacyV1 } from './support/legacy-blob';
 import { blobKeyId, decryptSecret, encryptSecret, MasterKeyring } from '../src/credentials-crypto';
 import { credentialContext, rewrapFields, signingKeyContext, strategySigningKeyContext, webhookRecordContext, type CredentialField } from '../src/secret-contexts';
 
 const USER = '7d3f1c52-9a4e-4b8f-8c1d-2e6a5b4c3d21';
-
-function legacyV1(plain: string, key: Buffer, userId: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
-  cipher.setAAD(Buffer.from(userId, 'utf8'));
-  const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
-}
 
 describe('secret contexts', () => {
   it('bind credentials to user, exchange and field, and signing keys to user and purpose', () => {
