@@ -12,7 +12,7 @@ import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
 import { armPaperTrigger, paperPositionId, type TriggerReason } from './paper-triggers';
 import { closingLeg, isClosing, needsEquity, planOrder } from './order-plan';
 import type { OrderContext, OrderPlacement } from './order-placement';
-import { DEFAULT_PROFILE, loadRiskProfile, type StoredProfile } from './risk-profiles';
+import { loadRiskProfile, type StoredProfile } from './risk-profiles';
 import type { RiskState } from './risk';
 import type { UserLocks } from './user-lock';
 import type { ExchangeSnapshots } from './exchange-snapshots';
@@ -295,17 +295,17 @@ export class SignalProcessor {
         if (amount === 0 || amount > 0 !== (t.side === 'long')) return;
         const resolved = await this.d.markets.resolve(t.symbol);
         if (!resolved.ok) return;
-        const prepared: Prepared = {
+        const order: OrderContext = {
+          signalId: t.signalId,
           userId: t.userId,
           strategyId: t.strategyId ?? '',
-          alert: { symbol: t.symbol, action: 'close', orderType: 'market' },
           key: `paper-trigger|${t._id}|${t.armedAt.getTime()}|${reason}`,
-          // Only the margin mode is read for a closing leg, and paper mode has none.
-          profile: DEFAULT_PROFILE,
-          quantityFromStrategy: false,
+          alert: { orderType: 'market' },
+          // A closing leg carries no leverage, and paper mode has no margin mode.
+          marginMode: 'cross',
         };
         try {
-          await this.d.placement.place(this.orderContext(t.signalId, prepared), executor, resolved.market, price, closingLeg(amount, resolved.market, 1));
+          await this.d.placement.place(order, executor, resolved.market, price, closingLeg(amount, resolved.market, 1));
         } catch (err) {
           if (!isDuplicateKeyError(err)) throw err;
         }
