@@ -1,6 +1,7 @@
 import { every, type Logger, type Periodic } from '@tbot/common';
 import type { MarketCatalog } from './exchange/markets';
 import type { PaperTriggerDoc, TradingModels } from './models';
+import { positionId } from './positions';
 
 /**
  * Paper mode's stand-in for the stop-loss and take-profit OKX attaches to an order: the
@@ -20,7 +21,6 @@ export interface PaperTriggerInput {
   signalId: string;
 }
 
-export const paperPositionId = (userId: string, symbol: string) => `${userId}|paper|${symbol}`;
 
 /**
  * Which trigger `price` reaches, if any: a long's stop at or below it, its target at or
@@ -42,7 +42,7 @@ export function triggerCrossed(t: { side: 'long' | 'short'; stopLoss?: number | 
 export async function armPaperTrigger(models: TradingModels, t: PaperTriggerInput): Promise<void> {
   if (t.stopLoss === undefined && t.takeProfit === undefined) return;
   await models.PaperTrigger.replaceOne(
-    { _id: paperPositionId(t.userId, t.symbol) },
+    { _id: positionId(t.userId, 'paper', t.symbol) },
     {
       userId: t.userId,
       strategyId: t.strategyId,

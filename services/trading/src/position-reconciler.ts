@@ -3,6 +3,7 @@ import type { Accounts } from './accounts';
 import type { TradingEvents } from './events';
 import type { ExchangePosition } from './exchange/executor';
 import type { TradingModels } from './models';
+import { positionId } from './positions';
 import type { UserLocks } from './user-lock';
 
 export interface PositionDifference {
@@ -81,11 +82,11 @@ export class PositionReconciler {
     const [ours, theirs] = await Promise.all([models.Position.find({ userId, mode }).lean(), executor.positions()]);
     const diffs = diffPositions(ours, theirs);
     for (const d of diffs) {
-      const positionId = `${userId}|${mode}|${d.symbol}`;
-      const booked = ours.find((p) => p._id === positionId);
+      const id = positionId(userId, mode, d.symbol);
+      const booked = ours.find((p) => p._id === id);
       // The same difference against the same book state has the same id: a pass that died
       // before correcting the book records and announces it once, not twice.
-      const _id = `${positionId}|${booked?.updatedAt?.getTime() ?? 0}|${d.theirs}`;
+      const _id = `${id}|${booked?.updatedAt?.getTime() ?? 0}|${d.theirs}`;
       const now = new Date();
       try {
         await models.PositionDiscrepancy.create({ _id, userId, mode, symbol: d.symbol, ours: d.ours, theirs: d.theirs, detectedAt: now });
@@ -95,7 +96,7 @@ export class PositionReconciler {
         if (!isDuplicateKeyError(err)) throw err;
       }
       await models.Position.updateOne(
-        { _id: positionId },
+        { _id: id },
         { $set: { userId, mode, symbol: d.symbol, amount: d.theirs, entryPrice: d.theirs === 0 ? 0 : d.theirEntryPrice, updatedAt: now } },
         { upsert: true },
       );

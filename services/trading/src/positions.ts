@@ -38,8 +38,11 @@ function round(x: number): number {
   return Object.is(r, -0) ? 0 : r;
 }
 
+/** A position's _id: one per user, mode and symbol. */
+export const positionId = (userId: string, mode: string, symbol: string) => `${userId}|${mode}|${symbol}`;
+
 export async function applyFill(models: TradingModels, fill: Fill): Promise<number> {
-  const _id = `${fill.userId}|${fill.mode}|${fill.symbol}`;
+  const _id = positionId(fill.userId, fill.mode, fill.symbol);
   const current = (await models.Position.findById(_id).lean()) ?? { amount: 0, entryPrice: 0, realizedPnl: 0 };
   const next = nextPosition(current, fill);
   await models.Position.updateOne(

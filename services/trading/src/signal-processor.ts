@@ -9,7 +9,8 @@ import type { OrderExecutor, OrderOutcome } from './exchange/executor';
 import type { MarketCatalog, ResolvedMarket } from './exchange/markets';
 import { newId } from './ids';
 import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
-import { armPaperTrigger, paperPositionId, type TriggerReason } from './paper-triggers';
+import { armPaperTrigger, type TriggerReason } from './paper-triggers';
+import { positionId } from './positions';
 import { closingLeg, isClosing, needsEquity, planOrder } from './order-plan';
 import type { OrderContext, OrderPlacement } from './order-placement';
 import { loadRiskProfile, type StoredProfile } from './risk-profiles';
@@ -290,7 +291,7 @@ export class SignalProcessor {
         const executor = await this.d.accounts.executor(t.userId);
         // The user moved to OKX meanwhile: paper triggers no longer apply.
         if (executor.mode !== 'paper') return;
-        const amount = (await this.d.models.Position.findById(paperPositionId(t.userId, t.symbol)).lean())?.amount ?? 0;
+        const amount = (await this.d.models.Position.findById(positionId(t.userId, 'paper', t.symbol)).lean())?.amount ?? 0;
         // Closed or turned around by a later signal: nothing of this trigger's position is left.
         if (amount === 0 || amount > 0 !== (t.side === 'long')) return;
         const resolved = await this.d.markets.resolve(t.symbol);
@@ -325,7 +326,7 @@ export class SignalProcessor {
     if (executor.mode !== 'paper' && market.type === 'swap') {
       return (await this.d.snapshots.positions(userId, executor)).find((p) => p.symbol === market.symbol)?.amount ?? 0;
     }
-    return (await this.d.models.Position.findById(`${userId}|${executor.mode}|${market.symbol}`).lean())?.amount ?? 0;
+    return (await this.d.models.Position.findById(positionId(userId, executor.mode, market.symbol)).lean())?.amount ?? 0;
   }
 
   private async riskState(userId: string, executor: OrderExecutor, symbol: string, now: Date): Promise<RiskState> {
