@@ -13,6 +13,7 @@ import { paystackRoutes, paystackWebhook } from './routes/paystack';
 import { stripeRoutes, stripeWebhook } from './routes/stripe';
 import { tradingViewRoutes } from './routes/tradingview';
 import type { Ingest, WebhookRoute } from './routes/webhook';
+import type { AlertIntake } from './alert-intake';
 
 /**
  * The gateway's request listener: provider webhooks on node:http directly (the hot path,
@@ -22,6 +23,7 @@ export function createApp(
   config: GatewayConfig,
   clients: RpcClients,
   ingest: Ingest,
+  alerts: AlertIntake,
   metrics: Metrics,
   logger: Logger,
   limiters: RateLimiters,
@@ -50,7 +52,7 @@ export function createApp(
   app.use('/api', rateLimit(perIp, (req) => req.ip));
   app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger, limiters, verifyUser));
   app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters, verifyUser));
-  app.use('/api/tradingview', tradingViewRoutes(config, clients, metrics, logger, limiters));
+  app.use('/api/tradingview', tradingViewRoutes(config, alerts, metrics, logger, limiters));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.

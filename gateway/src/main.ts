@@ -1,5 +1,6 @@
-import { connectNats, createLogger, ensureWebhookStream, exitOnStartupError, onShutdown, publishWebhook, ServiceTokens, type WebhookMessage } from '@tbot/common';
+import { connectNats, createLogger, ensureAlertStream, ensureWebhookStream, exitOnStartupError, onShutdown, publishWebhook, ServiceTokens, type WebhookMessage } from '@tbot/common';
 import { createServer, type Server } from 'node:http';
+import { createAlertIntake } from './alert-intake';
 import { createApp } from './app';
 import { createRpcClients } from './rpc-clients';
 import { loadGatewayConfig } from './config';
@@ -27,9 +28,11 @@ async function main(): Promise<void> {
     await ensureWebhookStream(nc, config.WEBHOOK_RETENTION_HOURS);
     const js = nc.jetstream();
     const ingest = { publish: startedPerTurn((m: WebhookMessage) => publishWebhook(js, m, { timeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS })) };
+    await ensureAlertStream(nc);
+    const alerts = createAlertIntake(nc, js, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
     const metrics = createMetrics();
     const limiters = new RateLimiters();
-    const app = createApp(config, clients, ingest, metrics, logger, limiters);
+    const app = createApp(config, clients, ingest, alerts, metrics, logger, limiters);
     // The bucket is opened on the first sync, and again after a failure: a gateway starts
     // (and limits per replica) even when NATS KV is not there yet.
     const rateLimitSync = new RateLimitSync(

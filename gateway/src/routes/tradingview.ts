@@ -1,12 +1,12 @@
-import { Code, ConnectError } from '@connectrpc/connect';
-import { SignalStatus, type Logger } from '@tbot/common';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SignalStatus, type Logger, type SubmitSignalResponse } from '@tbot/common';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { GatewayConfig } from '../config';
 import { sendError } from '../http-errors';
 import type { Metrics } from '../metrics';
 import { rateLimit, type RateLimiters } from '../rate-limit';
-import type { RpcClients } from '../rpc-clients';
+import type { AlertIntake } from '../alert-intake';
 
 /** The same checks as the trading service's, so a malformed id never reaches it. */
 const userIdSchema = z.uuid();
@@ -42,11 +42,12 @@ const REJECT_STATUS: Record<string, number> = {
 /**
  * TradingView posts the alert message as the body (application/json when it parses,
  * text/plain otherwise), with no headers of its own and a 3 s timeout, and resends only
- * on a 5xx other than 504. So: answer within TRADINGVIEW_WAIT_MS (202 while the order is
- * still on its way), never a 5xx once the trading service has the signal, and leave
- * de-duplication to the trading service.
+ * on a 5xx other than 504. So: store the alert in the ALERTS stream first (503 only when
+ * that fails, and then nothing was stored), answer with the trading service's outcome if it
+ * comes within TRADINGVIEW_WAIT_MS of receipt and 202 otherwise (it executes afterwards,
+ * once), and leave de-duplication to the trading service.
  */
-export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, metrics: Metrics, logger: Logger, limiters: RateLimiters): Router {
+export function tradingViewRoutes(config: GatewayConfig, alerts: AlertIntake, metrics: Metrics, logger: Logger, limiters: RateLimiters): Router {
   const router = Router();
   const perIp = limiters.create('tradingview-ip', config.TRADINGVIEW_IP_RATE_LIMIT_PER_MINUTE);
   const perUser = limiters.create('tradingview-user', config.TRADINGVIEW_USER_RATE_LIMIT_PER_MINUTE);
@@ -72,8 +73,10 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
         return sendError(res, 429, 'rate_limited', `too many alerts for this user; retry in ${wait} s`);
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const receivedAt = (res.locals.receivedAt as Date | undefined) ?? new Date();
+      let r: SubmitSignalResponse | undefined;
       try {
-        const r = await clients.trading.submitSignal(
+        r = await alerts.submit(
           {
             userId,
             strategyId,
@@ -81,54 +84,48 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
             signature: req.get('x-signature') ?? '',
             sourceIp: req.ip ?? '',
             waitMs: config.TRADINGVIEW_WAIT_MS,
+            receivedAt: timestampFromDate(receivedAt),
           },
-          // The trading service answers by waitMs; the margin covers the hop itself.
-          { timeoutMs: config.TRADINGVIEW_WAIT_MS + 700 },
+          // From receipt: time spent waiting for the body or for this process counts too.
+          config.TRADINGVIEW_WAIT_MS - (Date.now() - receivedAt.getTime()),
         );
-        if (r.rejectCode !== 'invalid_secret' && r.rejectCode !== 'unknown_strategy') perUser.hit(limitKey);
-        switch (r.status) {
-          case SignalStatus.EXECUTED:
-            outcome = 'executed';
-            return res.status(200).json({ status: 'success', trade_id: r.tradeId, signal_id: r.signalId });
-          case SignalStatus.ACCEPTED:
-            outcome = 'accepted';
-            return res.status(202).json({ status: 'accepted', signal_id: r.signalId });
-          case SignalStatus.DUPLICATE:
-            outcome = 'duplicate';
-            return res.status(200).json({ status: 'duplicate', signal_id: r.signalId, ...(r.tradeId ? { trade_id: r.tradeId } : {}) });
-          case SignalStatus.FAILED:
-            // The order did not go through; a resend would not help, so no 5xx.
-            outcome = 'failed';
-            return res.status(422).json({ error: r.rejectCode || 'exchange_rejected', message: r.message, signal_id: r.signalId });
-          default: {
-            outcome = r.rejectCode || 'rejected';
-            const status = REJECT_STATUS[r.rejectCode] ?? 422;
-            return res.status(status).json({
-              error: r.rejectCode || 'rejected',
-              message: r.message,
-              ...(r.rejectRule ? { rule: r.rejectRule } : {}),
-              ...(r.signalId ? { signal_id: r.signalId } : {}),
-            });
-          }
-        }
       } catch (err) {
-        const ce = ConnectError.from(err);
-        if (ce.code === Code.DeadlineExceeded) {
-          // The trading service has the signal and is still at it: no resend wanted.
-          outcome = 'accepted';
-          logger.warn({ user_id: userId || undefined, strategy_id: strategyId || undefined }, 'trading service answered late; signal left executing');
-          return res.status(202).json({ status: 'accepted' });
-        }
-        if (ce.code === Code.InvalidArgument) {
-          // The request itself is wrong (the trading service says what): a resend would not help.
-          outcome = 'malformed_alert';
-          return sendError(res, 400, 'malformed_alert', ce.rawMessage);
-        }
         outcome = 'error';
-        logger.error({ err, user_id: userId || undefined, strategy_id: strategyId || undefined }, 'trading service unreachable');
-        // Nothing reached the trading service: a resend is safe (and de-duplicated anyway).
+        logger.error({ err, user_id: userId || undefined, strategy_id: strategyId || undefined }, 'alert not stored: JetStream unavailable');
+        // Nothing was stored: a resend is safe (and de-duplicated anyway).
         res.set('Retry-After', '5');
-        return sendError(res, 503, 'upstream_unavailable', 'the trading service is unavailable; retry later');
+        return sendError(res, 503, 'ingest_unavailable', 'the alert could not be stored; retry later');
+      }
+      if (!r) {
+        // Stored in the ALERTS stream and not executed yet: it will be, once.
+        outcome = 'accepted';
+        return res.status(202).json({ status: 'accepted' });
+      }
+      if (r.rejectCode !== 'invalid_secret' && r.rejectCode !== 'unknown_strategy') perUser.hit(limitKey);
+      switch (r.status) {
+        case SignalStatus.EXECUTED:
+          outcome = 'executed';
+          return res.status(200).json({ status: 'success', trade_id: r.tradeId, signal_id: r.signalId });
+        case SignalStatus.ACCEPTED:
+          outcome = 'accepted';
+          return res.status(202).json({ status: 'accepted', signal_id: r.signalId });
+        case SignalStatus.DUPLICATE:
+          outcome = 'duplicate';
+          return res.status(200).json({ status: 'duplicate', signal_id: r.signalId, ...(r.tradeId ? { trade_id: r.tradeId } : {}) });
+        case SignalStatus.FAILED:
+          // The order did not go through; a resend would not help, so no 5xx.
+          outcome = 'failed';
+          return res.status(422).json({ error: r.rejectCode || 'exchange_rejected', message: r.message, signal_id: r.signalId });
+        default: {
+          outcome = r.rejectCode || 'rejected';
+          const status = REJECT_STATUS[r.rejectCode] ?? 422;
+          return res.status(status).json({
+            error: r.rejectCode || 'rejected',
+            message: r.message,
+            ...(r.rejectRule ? { rule: r.rejectRule } : {}),
+            ...(r.signalId ? { signal_id: r.signalId } : {}),
+          });
+        }
       }
     } finally {
       stop();
@@ -149,7 +146,12 @@ export function tradingViewRoutes(config: GatewayConfig, clients: RpcClients, me
     return sendError(res, 403, 'ip_not_allowed', 'this address may not send alerts');
   };
 
+  const received = (_req: Request, res: Response, next: () => void) => {
+    res.locals.receivedAt = new Date();
+    next();
+  };
   const chain = [
+    received,
     ipAllowList,
     // TradingView's own addresses are shared by every trader: limiting them per address
     // would let one trader's alerts use up everyone's.

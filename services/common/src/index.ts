@@ -19,4 +19,5 @@ export * from './gen/grpc/health/v1/health_pb.js';
 export * from './gen/trading/v1/trading_pb.js';
 export * from './outbox';
 export * from './webhook-stream';
+export * from './alert-stream';
 export * from './metrics-server';

@@ -1,6 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import {
   connect,
+  createInbox,
   RetentionPolicy,
   StorageType,
   type JetStreamClient,
@@ -10,6 +11,7 @@ import type { Logger } from './logger';
 import { startPublishSpan } from './telemetry/nats-tracing';
 
 const connected = new WeakSet<NatsConnection>();
+const inboxPrefixes = new WeakMap<NatsConnection, string>();
 
 /** True while the connection is up (not closed, draining or reconnecting). */
 export function isNatsConnected(nc: NatsConnection): boolean {
@@ -43,6 +45,7 @@ export async function connectNats(url: string, name: string, logger: Logger, cre
     noAsyncTraces: true,
   });
   connected.add(nc);
+  inboxPrefixes.set(nc, user && pass ? natsInboxPrefix(name) : '_INBOX');
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect' || status.type === 'error') {
@@ -56,6 +59,14 @@ export async function connectNats(url: string, name: string, logger: Logger, cre
   })();
   logger.info({ server: nc.getServer(), user: user ?? null }, 'connected to NATS');
   return nc;
+}
+
+/**
+ * A new subject under the connection's own reply inbox: with credentials only this service
+ * may subscribe there, so answers addressed to it stay private.
+ */
+export function newInbox(nc: NatsConnection): string {
+  return createInbox(inboxPrefixes.get(nc) ?? '_INBOX');
 }
 
 /** Where a service's replies (JetStream acks, API answers) arrive; auth.conf lets only it subscribe there. */

@@ -36,6 +36,13 @@ export const tradingConfigSchema = z.object({
   RECONCILE_POSITIONS_INTERVAL_MS: env.positiveInt(60_000),
   /** How often paper positions' stop-loss and take-profit are checked against the last price. */
   PAPER_TRIGGER_INTERVAL_MS: env.positiveInt(5_000),
+  /**
+   * Alerts from the ALERTS stream executing at once in one replica. A burst beyond it waits
+   * in the stream (answered 202 by the gateway, executed in order of arrival).
+   */
+  ALERT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  /** How long one alert may take before JetStream hands it to another replica (it is then recognised as a duplicate). */
+  ALERT_ACK_WAIT_MS: env.positiveInt(300_000),
   /** How often events whose publish failed (NATS down) are retried. */
   OUTBOX_RELAY_INTERVAL_MS: env.positiveInt(10_000),
 });

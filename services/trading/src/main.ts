@@ -7,6 +7,7 @@ import {
   connectMongo,
   connectNats,
   createLogger,
+  ensureAlertStream,
   ensureStream,
   exitOnStartupError,
   Health,
@@ -22,6 +23,7 @@ import {
   TradingService,
 } from '@tbot/common';
 import { Accounts } from './accounts';
+import { AlertConsumer } from './alert-consumer';
 import { loadTradingConfig } from './config';
 import { parseMasterKeys } from './credentials-crypto';
 import { EntitlementChecker } from './entitlement';
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     const models = await createTradingModels(mongo);
     const nc = await connectNats(config.NATS_URL, 'trading', logger, config);
     await ensureStream(nc, TRADING_STREAM, TRADING_SUBJECTS);
+    await ensureAlertStream(nc);
 
     const tokens = new ServiceTokens('trading', config.SERVICE_TOKEN_SECRET[0]!);
     const billing = createClient(
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
     const reconciler = new PositionReconciler({ models, accounts, locks, events, logger }, config.RECONCILE_POSITIONS_INTERVAL_MS);
     reconciler.start();
 
+    const alerts = new AlertConsumer(nc, signals, logger, { concurrency: config.ALERT_CONCURRENCY, ackWaitMs: config.ALERT_ACK_WAIT_MS });
+    await alerts.start();
+
     const server = await startRpcServer({
       port: config.TRADING_PORT,
       host: config.RPC_HOST,
@@ -119,6 +125,7 @@ async function main(): Promise<void> {
     });
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
+      ['alert intake', () => alerts.stop()],
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['signals in flight', () => signals.drain()],
       ['order follow-up', () => followUp.stop()],

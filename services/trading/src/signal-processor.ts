@@ -43,6 +43,30 @@ export interface SubmitResult {
   message?: string;
 }
 
+/** An alert taken in: its commands' outcomes (undefined where execution failed unexpectedly). */
+export interface Received {
+  /** The last command's signal id: the one the answer names. */
+  lastId: string;
+  outcomes: Array<Promise<SubmitResult | undefined>>;
+}
+
+const settled = (r: SubmitResult): Received => ({ lastId: r.signalId, outcomes: [Promise.resolve(r)] });
+
+/**
+ * The answer to give after at most `waitMs`: the last command's outcome (after a flip, where
+ * the position ended up; each command's own outcome is on its signal record), or ACCEPTED
+ * while any is still executing.
+ */
+export async function answerWithin(r: Received, waitMs: number): Promise<SubmitResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, waitMs))));
+  try {
+    const done = await Promise.race([Promise.all(r.outcomes), timeout]);
+    return done?.at(-1) ?? { status: 'accepted', signalId: r.lastId };
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** What intake settled for a signal that execution needs. */
 interface Prepared {
@@ -85,7 +109,16 @@ export class SignalProcessor {
     },
   ) {}
 
+  /** Takes the alert in and waits up to `waitMs` (at most 2.5 s) for its outcome; ACCEPTED after that. */
   async submit(input: SubmitInput): Promise<SubmitResult> {
+    return answerWithin(await this.receive(input), Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS));
+  }
+
+  /**
+   * Authenticates, reads, de-duplicates and records the alert, and queues each of its
+   * commands; resolves once that is done, with the commands' outcomes still to come.
+   */
+  async receive(input: SubmitInput): Promise<Received> {
     const { models } = this.d;
     const signalId = newId('sig');
     const raw = input.body.toString('utf8');
@@ -96,7 +129,7 @@ export class SignalProcessor {
       // Another user's strategy is answered as a missing one: the caller learns nothing about it.
       if (!strategy || (input.userId && strategy.userId !== input.userId)) {
         this.d.logger.info({ strategy_id: input.strategyId, source_ip: input.sourceIp }, 'alert refused: no such strategy');
-        return { status: 'rejected', signalId, rejectCode: 'unknown_strategy', message: 'no strategy has this webhook URL (deleted?)' };
+        return settled({ status: 'rejected', signalId, rejectCode: 'unknown_strategy', message: 'no strategy has this webhook URL (deleted?)' });
       }
     }
     const userId = strategy?.userId ?? input.userId;
@@ -107,12 +140,12 @@ export class SignalProcessor {
       // Not written down: anyone can send alerts with someone's id, and a flood of them must
       // not fill the database. Logged (without the body) and answered.
       this.d.logger.info({ user_id: userId, strategy_id: strategyId || undefined, source_ip: input.sourceIp, signed: Boolean(input.signature) }, 'alert refused: the secret or signature does not match');
-      return this.rejected(signalId, userId, 'invalid_secret', 'the secret or signature does not match');
+      return settled(this.rejected(signalId, userId, 'invalid_secret', 'the secret or signature does not match'));
     }
     const parsed = readAlertCommands(raw);
     if (!parsed.ok) {
       await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message });
-      return this.rejected(signalId, userId, parsed.code, parsed.message);
+      return settled(this.rejected(signalId, userId, parsed.code, parsed.message));
     }
     // The strategy's step: its overrides make the profile, its defaults fill what each command
     // left out; only then is a command complete ("symbol" required, order type settled). One
@@ -124,7 +157,7 @@ export class SignalProcessor {
       const completed = requireComplete(withDefaults.alert, undefined, c.labels);
       if (!completed.ok) {
         await models.Signal.create({ ...base, symbol: withDefaults.alert.symbol ?? '', status: 'rejected', rejectCode: completed.code, message: completed.message });
-        return this.rejected(signalId, userId, completed.code, completed.message);
+        return settled(this.rejected(signalId, userId, completed.code, completed.message));
       }
       commands.push({ partial: c.partial, alert: completed.alert, quantityFromStrategy: withDefaults.quantityFromStrategy });
     }
@@ -138,12 +171,7 @@ export class SignalProcessor {
       const { outcome } = await this.intake(lastId, input, prepared, c.partial, raw, command);
       outcomes.push(outcome.catch(() => undefined));
     }
-    const waitMs = Math.min(input.waitMs || MAX_WAIT_MS, MAX_WAIT_MS);
-    const timer = new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs).unref());
-    const done = await Promise.race([Promise.all(outcomes), timer]);
-    // The answer is the last command's: after a flip (close, then open) that is where the position
-    // ended up; each command's own outcome is on its signal record.
-    return done?.at(-1) ?? { status: 'accepted', signalId: lastId };
+    return { lastId, outcomes };
   }
 
   /**
@@ -161,6 +189,14 @@ export class SignalProcessor {
     const { models } = this.d;
     const { userId, strategyId, alert } = prepared;
     const base = { _id: signalId, userId, strategyId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
+    // Alerts wait in the ALERTS stream while the service is down or busy: one that waited
+    // past the age limit is refused like a stale one, rather than trading on an old candle.
+    const waitedSeconds = (Date.now() - input.receivedAt.getTime()) / 1000;
+    if (waitedSeconds > this.d.maxSignalAgeSeconds) {
+      const refusal = `the alert waited ${Math.round(waitedSeconds)} s before it could be executed; the limit is ${this.d.maxSignalAgeSeconds} s`;
+      await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal });
+      return { outcome: Promise.resolve(this.rejected(signalId, userId, 'stale_signal', refusal)) };
+    }
     if (input.signature) {
       // A signed body stays valid for whoever captured it: only a recent one is taken, so a
       // replay after the de-duplication window cannot trade again.

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import {
   GetPositionsResponseSchema,
@@ -12,13 +12,15 @@ import {
   SignalStatus,
   SubmitSignalResponseSchema,
   TradeSchema,
+  type SubmitSignalRequest,
+  type SubmitSignalResponse,
   type TradingService,
 } from '@tbot/common';
 import { z } from 'zod';
 import type { Accounts } from './accounts';
 import type { TradingModels } from './models';
 import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } from './risk-profiles';
-import type { SignalProcessor, SubmitResult } from './signal-processor';
+import type { SignalProcessor, SubmitInput, SubmitResult } from './signal-processor';
 import type { Strategies } from './strategies';
 import { checkStrategyId } from './strategy-input';
 import { strategyRpcs } from './strategy-rpc';
@@ -47,6 +49,43 @@ function pageOf(pageSize: number, pageToken: string): { limit: number; before?: 
   return { limit: Math.min(Math.max(pageSize || 50, 1), 200), before: pageToken || undefined };
 }
 
+/**
+ * The alert of a SubmitSignal request or of an ALERTS stream message, checked: a malformed
+ * id is InvalidArgument. `now` is the receipt time when the request carries none.
+ */
+export function submitInputOf(req: SubmitSignalRequest, now: Date): SubmitInput {
+  // A strategy URL names only the strategy (its owner is the user); the per-user URL only the user.
+  let strategyId = '';
+  if (req.strategyId !== '') {
+    const c = checkStrategyId(req.strategyId);
+    if (!c.ok) throw new ConnectError(c.message, Code.InvalidArgument);
+    strategyId = c.value;
+  }
+  const userId = strategyId !== '' && req.userId === '' ? '' : userIdOf(req.userId);
+  const receivedAt = req.receivedAt ? timestampDate(req.receivedAt) : now;
+  return {
+    userId,
+    strategyId,
+    body: Buffer.from(req.body),
+    signature: req.signature,
+    sourceIp: req.sourceIp,
+    waitMs: req.waitMs,
+    // Never later than now: a sender's clock must not extend how long an alert may wait.
+    receivedAt: receivedAt.getTime() > now.getTime() || Number.isNaN(receivedAt.getTime()) ? now : receivedAt,
+  };
+}
+
+export function answerMessage(r: SubmitResult): SubmitSignalResponse {
+  return create(SubmitSignalResponseSchema, {
+    status: STATUS[r.status],
+    signalId: r.signalId,
+    tradeId: r.tradeId ?? '',
+    rejectCode: r.rejectCode ?? '',
+    rejectRule: r.rejectRule ?? '',
+    message: r.message ?? '',
+  });
+}
+
 export function tradingService(d: {
   models: TradingModels;
   accounts: Accounts;
@@ -59,31 +98,7 @@ export function tradingService(d: {
     ...strategyRpcs(d.strategies, userIdOf),
 
     async submitSignal(req) {
-      // A strategy URL names only the strategy (its owner is the user); the per-user URL only the user.
-      let strategyId = '';
-      if (req.strategyId !== '') {
-        const c = checkStrategyId(req.strategyId);
-        if (!c.ok) throw new ConnectError(c.message, Code.InvalidArgument);
-        strategyId = c.value;
-      }
-      const userId = strategyId !== '' && req.userId === '' ? '' : userIdOf(req.userId);
-      const r = await d.signals.submit({
-        userId,
-        strategyId,
-        body: Buffer.from(req.body),
-        signature: req.signature,
-        sourceIp: req.sourceIp,
-        waitMs: req.waitMs,
-        receivedAt: new Date(),
-      });
-      return create(SubmitSignalResponseSchema, {
-        status: STATUS[r.status],
-        signalId: r.signalId,
-        tradeId: r.tradeId ?? '',
-        rejectCode: r.rejectCode ?? '',
-        rejectRule: r.rejectRule ?? '',
-        message: r.message ?? '',
-      });
+      return answerMessage(await d.signals.submit(submitInputOf(req, new Date())));
     },
 
     async rotateWebhookSecret(req) {

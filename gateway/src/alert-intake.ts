@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { decodeAlertAnswer, newInbox, publishAlert, type SubmitSignalRequest, type SubmitSignalResponse } from '@tbot/common';
+import type { JetStreamClient, NatsConnection, Subscription } from 'nats';
+import { startedPerTurn } from './publish-per-turn';
+
+export type AlertRequest = Omit<SubmitSignalRequest, '$typeName'>;
+
+/** JetStream did not store the alert: nothing reached the trading service, a resend is safe. */
+export class AlertNotStoredError extends Error {}
+
+export interface AlertIntake {
+  /**
+   * Stores the alert in the ALERTS stream, then waits up to `waitMs` for the trading
+   * service's answer. Undefined: stored, not answered yet (it executes afterwards).
+   */
+  submit(request: AlertRequest, waitMs: number): Promise<SubmitSignalResponse | undefined>;
+  close(): void;
+}
+
+/**
+ * The gateway's side of the durable alert intake (services/common/src/alert-stream.ts):
+ * one subscription on this replica's private inbox receives every answer, each alert names
+ * its own subject under it. The answer is awaited only after JetStream has the alert, but
+ * listened for before it is published, so a fast answer is never missed.
+ */
+export function createAlertIntake(nc: NatsConnection, js: JetStreamClient, publishTimeoutMs: number): AlertIntake {
+  const inbox = newInbox(nc);
+  const waiting = new Map<string, (answer: SubmitSignalResponse) => void>();
+  let next = 0;
+  const sub: Subscription = nc.subscribe(`${inbox}.*`, {
+    callback: (err, msg) => {
+      if (err) return;
+      const resolve = waiting.get(msg.subject);
+      if (!resolve) return; // answered after the caller stopped waiting
+      try {
+        resolve(decodeAlertAnswer(msg.data));
+      } catch {
+        // Not an answer we can read: the caller's wait ends as "accepted".
+      }
+    },
+  });
+  // Alerts of one event-loop turn leave in one socket write (see publish-per-turn.ts).
+  const publish = startedPerTurn((m: { request: AlertRequest; replyTo: string }) =>
+    publishAlert(js, m.request, { msgId: randomUUID(), replyTo: m.replyTo, timeoutMs: publishTimeoutMs }),
+  );
+
+  return {
+    async submit(request, waitMs) {
+      const replyTo = `${inbox}.${(next++).toString(36)}`;
+      let timer: NodeJS.Timeout | undefined;
+      const answer = new Promise<SubmitSignalResponse | undefined>((resolve) => {
+        waiting.set(replyTo, resolve);
+        timer = setTimeout(() => resolve(undefined), Math.max(0, waitMs));
+      });
+      try {
+        try {
+          await publish({ request, replyTo });
+        } catch (err) {
+          throw new AlertNotStoredError((err as Error).message);
+        }
+        return await answer;
+      } finally {
+        clearTimeout(timer);
+        waiting.delete(replyTo);
+      }
+    },
+    close() {
+      sub.unsubscribe();
+    },
+  };
+}
