@@ -1,4 +1,6 @@
-import { createProTrader, startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { ALERT_CONSUMER, ALERT_STREAM } from '@tbot/common';
+import { createProTrader, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { connect } from 'nats';
 import { postAlert, tradingClient } from './support/clients';
 import { nextId } from './support/stripe-events';
 import { until } from './support/until';
@@ -10,8 +12,8 @@ import { until } from './support/until';
 // service's concurrency is answered (200 or 202) and each alert executed once.
 
 const XFF = { 'x-forwarded-for': '52.89.214.238' };
-// Longer than a trading restart takes on a busy machine, short enough to wait out in a test.
-const MAX_AGE_SECONDS = 15;
+const MAX_AGE_SECONDS = 3;
+const alert = (secret: string, id = nextId('ord')) => ({ symbol: 'BTCUSDT', action: 'buy', price: '37000', strategy: 'intake', secret, id });
 
 describe('durable alert intake (ALERTS stream)', () => {
   let h: BillingHarness;
@@ -22,11 +24,18 @@ describe('durable alert intake (ALERTS stream)', () => {
     h = await startBillingHarness({
       serviceEnv: {
         gateway: { TRUST_PROXY: 'loopback', TRADINGVIEW_WAIT_MS: '1500' },
-        trading: { MAX_SIGNAL_AGE_SECONDS: String(MAX_AGE_SECONDS), ALERT_CONCURRENCY: '2' },
+        trading: {
+          ALERT_CONCURRENCY: '2',
+          // A killed replica's alerts come back soon; billing's answer may take long (it is frozen below).
+          ALERT_ACK_WAIT_MS: '3000',
+          RPC_TIMEOUT_MS: '30000',
+        },
       },
     });
     gw = h.stack.gatewayUrl;
     trading = tradingClient(h.stack);
+    h.okx.setBalance('USDT', 100_000);
+    h.okx.setPrice('BTC-USDT', 37_000);
   });
   afterAll(async () => {
     await h?.stop();
@@ -37,7 +46,6 @@ describe('durable alert intake (ALERTS stream)', () => {
     await trading.setRiskProfile({ userId: user.id, profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 100, maxOrderNotional: 10_000 } });
     return user;
   }
-  const alert = (secret: string, id = nextId('ord')) => ({ symbol: 'BTCUSDT', action: 'buy', price: '37000', strategy: 'intake', secret, id });
   const send = (userId: string, body: unknown) => postAlert(gw, userId, body, { headers: XFF });
   const tradesOf = async (userId: string) => (await trading.listTrades({ userId, pageSize: 50 })).trades;
   const signalsOf = async (userId: string) => (await trading.listSignals({ userId, pageSize: 50 })).signals;
@@ -69,22 +77,6 @@ describe('durable alert intake (ALERTS stream)', () => {
     expect(await tradesOf(u.id)).toHaveLength(1);
   });
 
-  it('refuses an alert that waited in the stream longer than MAX_SIGNAL_AGE_SECONDS, instead of trading on it late', async () => {
-    const u = await trader();
-    const answer = await withTradingStopped(async () => {
-      const a = await send(u.id, alert(u.secret));
-      await new Promise((r) => setTimeout(r, (MAX_AGE_SECONDS + 1) * 1000));
-      return a;
-    });
-    expect(answer.status).toBe(202);
-    const [signal] = await until('the stale alert to be recorded', async () => {
-      const s = await signalsOf(u.id).catch(() => []);
-      return s.length > 0 ? s : undefined;
-    });
-    expect(signal).toMatchObject({ rejectCode: 'stale_signal', message: expect.stringMatching(/waited \d+ s before it could be executed/) });
-    expect(await tradesOf(u.id)).toHaveLength(0);
-  });
-
   it('answers every alert of a burst beyond the service\'s concurrency (200 or 202) and executes each once', async () => {
     const users = await Promise.all(Array.from({ length: 12 }, () => trader()));
     const answers = await Promise.all(users.map((u) => send(u.id, alert(u.secret))));
@@ -95,4 +87,105 @@ describe('durable alert intake (ALERTS stream)', () => {
     });
     expect(counts).toEqual(users.map(() => 1));
   });
+  /** Pending and unacknowledged alerts of the trading service's consumer: 0 and 0 once every alert is settled. */
+  async function alertBacklog(): Promise<number> {
+    const nc = await connect({ servers: h.stack.natsUrl });
+    try {
+      const info = await (await nc.jetstreamManager()).consumers.info(ALERT_STREAM, ALERT_CONSUMER);
+      return info.num_pending + info.num_ack_pending;
+    } finally {
+      await nc.close();
+    }
+  }
+  const drained = () => until('the ALERTS consumer to settle every alert', async () => ((await alertBacklog()) === 0 ? true : undefined), 60_000);
+
+  async function killTrading(): Promise<void> {
+    const child = h.stack.children.get('trading')!;
+    child.proc.kill('SIGKILL');
+    await child.exited;
+  }
+
+  it('a trading process killed after its order reached OKX: the redelivered alert places no second order', async () => {
+    const u = await trader();
+    await trading.setExchangeCredentials({ userId: u.id, exchange: 'okx', mode: 'okx-demo', apiKey: TEST_SECRETS.okx.apiKey, apiSecret: TEST_SECRETS.okx.secret, passphrase: TEST_SECRETS.okx.passphrase });
+    const before = h.okx.orders.length;
+    // OKX takes the order, and answers only much later: the process dies in between.
+    h.okx.delayMs = 20_000;
+    try {
+      expect((await send(u.id, alert(u.secret))).status).toBe(202);
+      await until('the order to reach OKX', async () => (h.okx.orders.length > before ? true : undefined));
+      await killTrading();
+    } finally {
+      h.okx.delayMs = 0;
+    }
+    await h.stack.startService('trading');
+    const trades = await until('order follow-up to settle the order', async () => {
+      const t = await tradesOf(u.id).catch(() => []);
+      return t.length > 0 && t.every((x) => x.status === 'filled') ? t : undefined;
+    }, 60_000);
+    await drained();
+    expect(trades).toHaveLength(1);
+    expect(h.okx.orders.length - before).toBe(1);
+  });
+
+  it('a trading process killed before it placed anything: the redelivered alert is executed, once', async () => {
+    const u = await trader();
+    const billingProc = h.stack.children.get('billing')!.proc;
+    // Billing frozen: execution waits on its entitlement answer, with the signal taken in.
+    billingProc.kill('SIGSTOP');
+    try {
+      expect((await send(u.id, alert(u.secret))).status).toBe(202);
+      await until('the alert to be taken in', async () => ((await signalsOf(u.id)).length > 0 ? true : undefined));
+      await killTrading();
+    } finally {
+      billingProc.kill('SIGCONT');
+    }
+    await h.stack.startService('trading');
+    // The killed process's lock on the user expires first (UserLocks' lease).
+    const [signal] = await until('the interrupted signal to be executed', async () => {
+      const s = await signalsOf(u.id).catch(() => []);
+      return s.length > 0 && s[0]!.status !== 'accepted' ? s : undefined;
+    }, 90_000);
+    await drained();
+    const signals = await signalsOf(u.id);
+    expect(signals.map((x) => [x.status, x.rejectCode, x.message])).toEqual([['executed', '', '']]);
+    expect(signal).toMatchObject({ status: 'executed' });
+    expect((await tradesOf(u.id)).map((t) => t.status)).toEqual(['filled']);
+  });
+});
+
+describe('durable alert intake: an alert that waited too long', () => {
+  let h: BillingHarness;
+  let trading: ReturnType<typeof tradingClient>;
+
+  beforeAll(async () => {
+    h = await startBillingHarness({
+      serviceEnv: { gateway: { TRUST_PROXY: 'loopback', TRADINGVIEW_WAIT_MS: '1500' }, trading: { MAX_SIGNAL_AGE_SECONDS: String(MAX_AGE_SECONDS) } },
+    });
+    trading = tradingClient(h.stack);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('refuses an alert that waited in the stream longer than MAX_SIGNAL_AGE_SECONDS, instead of trading on it late', async () => {
+    const u = await createProTrader(h.stack, 'intake');
+    const stopped = h.stack.children.get('trading')!;
+    await stopped.stop(10_000);
+    let answer;
+    try {
+      answer = await postAlert(h.stack.gatewayUrl, u.id, alert(u.secret), { headers: XFF });
+      await new Promise((r) => setTimeout(r, (MAX_AGE_SECONDS + 1) * 1000));
+    } finally {
+      await h.stack.startService('trading');
+    }
+    expect(answer.status).toBe(202);
+    const [signal] = await until('the stale alert to be recorded', async () => {
+      const s = (await trading.listSignals({ userId: u.id, pageSize: 5 }).catch(() => ({ signals: [] }))).signals;
+      return s.some((x) => x.status !== 'accepted') ? s : undefined;
+    });
+    expect(signal).toMatchObject({ rejectCode: 'stale_signal', message: expect.stringMatching(/waited \d+ s before it could be executed/) });
+    expect((await trading.listTrades({ userId: u.id, pageSize: 5 })).trades).toHaveLength(0);
+  });
+
 });

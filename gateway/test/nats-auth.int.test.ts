@@ -15,8 +15,8 @@ import {
   type NatsCredentials,
 } from '@tbot/common';
 import { canConnect, findTool, freePort, REPO_ROOT, spawnChild, waitFor, type Child } from '@tbot/local-stack';
-import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
-import { billingClient, postStripe, outcomeOf } from './support/clients';
+import { createProTrader, startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { billingClient, postAlert, postStripe, outcomeOf } from './support/clients';
 import { event, subscriptionNew } from './support/stripe-events';
 
 // deploy/nats/auth.conf on a real nats-server, as docker compose and Kubernetes run it:
@@ -138,6 +138,8 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
       expect(await refusal(publishEvent(nc.jetstream(), 'webhooks.stripe.customer.created', new Uint8Array(), 'forged', { timeoutMs: 1500 }))).toMatch(/PERMISSIONS_VIOLATION|TIMEOUT/);
       expect(await subscribeRefusal(nc, 'webhooks.>')).toBe('PERMISSIONS_VIOLATION');
       expect(await subscribeRefusal(nc, 'billing.payment.>')).toBe('PERMISSIONS_VIOLATION');
+      // It answers alerts on the gateway's inbox, and may not read it.
+      expect(await subscribeRefusal(nc, '_INBOX_gateway.>')).toBe('PERMISSIONS_VIOLATION');
     });
 
     it('billing: reads WEBHOOKS through consumers; may not create streams of others nor read their inboxes', async () => {
@@ -191,6 +193,11 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
       // An operator's redelivery: a short-lived consumer on WEBHOOKS, read, removed, re-published.
       const since = timestampFromMs(Date.now() - 60_000);
       expect((await billingClient(h.stack).redeliverWebhooks({ provider: 'stripe', since })).count).toBeGreaterThan(0);
+      // A TradingView alert: stored by the gateway in ALERTS, executed by trading through its
+      // consumer, answered on the gateway's inbox.
+      const trader = await createProTrader(h.stack, 'nats-auth');
+      const alert = await postAlert(h.stack.gatewayUrl, trader.id, { symbol: 'BTCUSDT', action: 'buy', price: '37000', secret: trader.secret, id: `nats-auth-${Date.now()}` });
+      expect(alert).toMatchObject({ status: 200, body: { status: 'success' } });
       // Let the outbox relay and trading's subscription run before reading the server's log.
       await new Promise((r) => setTimeout(r, 1500));
       // The refusals above were logged as violations, so an empty list here means something.

@@ -10,8 +10,11 @@ import {
   type Logger,
 } from '@tbot/common';
 import { AckPolicy, DeliverPolicy, nanos, type Consumer, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
-import { answerWithin, type SignalProcessor } from './signal-processor';
+import { answerWithin, type SignalIntake } from './signal-intake';
 import { answerMessage, submitInputOf } from './trading-service';
+
+/** Time the answer needs to reach the gateway (one NATS hop, a busy event loop). */
+const ANSWER_MARGIN_MS = 250;
 
 export interface AlertConsumerOptions {
   /** Alerts executing at once in this replica: what the database is asked to carry in a burst. */
@@ -38,7 +41,7 @@ export class AlertConsumer {
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly signals: SignalProcessor,
+    private readonly signals: SignalIntake,
     private readonly logger: Logger,
     private readonly opts: AlertConsumerOptions,
   ) {}
@@ -127,7 +130,7 @@ export class AlertConsumer {
     const storedAt = new Date(Math.floor(m.info.timestampNanos / 1e6));
     let input;
     try {
-      input = submitInputOf(decodeAlert(m.data), storedAt);
+      input = { ...submitInputOf(decodeAlert(m.data), storedAt), streamSeq: m.seq };
     } catch (err) {
       // Only the gateway publishes here, and it checks ids first: this message can never be executed.
       const message = err instanceof ConnectError ? err.rawMessage : 'the alert message cannot be read';
@@ -137,7 +140,8 @@ export class AlertConsumer {
       return;
     }
     const received = await this.signals.receive(input);
-    const waitMs = input.receivedAt.getTime() + input.waitMs - Date.now();
+    // Answered a little before the gateway stops waiting, so "accepted" still arrives with its signal id.
+    const waitMs = input.receivedAt.getTime() + input.waitMs - ANSWER_MARGIN_MS - Date.now();
     if (replyTo && waitMs > 0) {
       void answerWithin(received, waitMs).then((answer) => publishAlertAnswer(this.nc, replyTo, answerMessage(answer)));
     }

@@ -35,10 +35,12 @@ import { OrderPlacement } from './order-placement';
 import { PaperTriggerWatcher } from './paper-triggers';
 import { PositionReconciler } from './position-reconciler';
 import { ExchangeSnapshots } from './exchange-snapshots';
-import { SignalProcessor } from './signal-processor';
+import { SignalExecution } from './signal-execution';
+import { SignalIntake } from './signal-intake';
 import { Strategies } from './strategies';
 import { tradingService } from './trading-service';
 import { UserLocks } from './user-lock';
+import { UserTurns } from './user-turns';
 import { WebhookAuth } from './webhook-auth';
 
 async function main(): Promise<void> {
@@ -81,24 +83,33 @@ async function main(): Promise<void> {
     const snapshots = new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000);
     const placement = new OrderPlacement({ models, events, snapshots, logger });
     const strategies = new Strategies({ models, auth, maxPerUser: config.MAX_STRATEGIES_PER_USER });
-    const signals = new SignalProcessor({
+    const turns = new UserTurns(locks);
+    const execution = new SignalExecution({
       models,
-      auth,
       accounts,
-      strategies,
       markets,
       entitlement,
       events,
-      locks,
       snapshots,
       placement,
+      turns,
+      logger,
+      maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
+    });
+    const signals = new SignalIntake({
+      models,
+      auth,
+      strategies,
+      events,
+      execution,
+      turns,
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
     });
     const followUp = new OrderFollowUp({ models, accounts, markets, placement, logger }, config.ORDER_FOLLOW_UP_INTERVAL_MS);
     followUp.start();
     const paperTriggers = new PaperTriggerWatcher(
-      { models, markets, logger, close: (t, reason, price) => signals.closeOnTrigger(t, reason, price) },
+      { models, markets, logger, close: (t, reason, price) => execution.closeOnTrigger(t, reason, price) },
       config.PAPER_TRIGGER_INTERVAL_MS,
     );
     paperTriggers.start();

@@ -103,6 +103,9 @@ const signalSchema = new Schema(
     dedupeKey: { type: String, default: null },
     // The strategy whose URL received it; '' for the user's default strategy (the per-user URL).
     strategyId: { type: String, default: '' },
+    // The ALERTS stream message it came in (0: a direct SubmitSignal call): a message handed
+    // out again after its consumer stopped is recognised as the same alert, not a repeat.
+    streamSeq: { type: Number, default: 0 },
   },
   { versionKey: false, collection: 'signals' },
 );

@@ -77,8 +77,9 @@ export class PositionReconciler {
   private async reconcileUser(userId: string): Promise<number> {
     const { models, events } = this.d;
     const executor = await this.d.accounts.executor(userId);
+    // The paper book has no other side to disagree with.
+    if (!executor.onExchange) return 0;
     const mode = executor.mode;
-    if (mode === 'paper') return 0;
     const [ours, theirs] = await Promise.all([models.Position.find({ userId, mode }).lean(), executor.positions()]);
     const diffs = diffPositions(ours, theirs);
     for (const d of diffs) {

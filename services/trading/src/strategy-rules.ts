@@ -2,7 +2,7 @@
  * What a strategy changes about one of its signals: pure functions only.
  *
  * A strategy's defaults fill what the alert leaves out (applyStrategyDefaults, run between
- * parsing the message and completing it, see signal-processor.ts), and its risk overrides
+ * parsing the message and completing it, see signal-intake.ts), and its risk overrides
  * replace values of the user's risk profile for its signals (effectiveProfile).
  */
 import type { AlertAction, PartialAlert, SizeType } from './alert';

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import type { Accounts } from './accounts';
 import type { TradingModels } from './models';
 import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } from './risk-profiles';
-import type { SignalProcessor, SubmitInput, SubmitResult } from './signal-processor';
+import type { SignalIntake, SubmitInput, SubmitResult } from './signal-intake';
 import type { Strategies } from './strategies';
 import { checkStrategyId } from './strategy-input';
 import { strategyRpcs } from './strategy-rpc';
@@ -89,7 +89,7 @@ export function answerMessage(r: SubmitResult): SubmitSignalResponse {
 export function tradingService(d: {
   models: TradingModels;
   accounts: Accounts;
-  signals: SignalProcessor;
+  signals: SignalIntake;
   auth: WebhookAuth;
   strategies: Strategies;
 }): ServiceImpl<typeof TradingService> {

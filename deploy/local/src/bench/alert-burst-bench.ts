@@ -125,6 +125,7 @@ async function main() {
     const naiveBurst = await burst(traders.map((t, i) => ({ url: new URL(`http://127.0.0.1:${naivePort}/webhook/${t.id}`), body: alert(t, i, 'naive') })));
     const naiveTrades = await naiveDb.collection('trades').countDocuments();
 
+    const projectStart = performance.now();
     const project = await burst(traders.map((t, i) => ({ url: new URL(`${h.stack.gatewayUrl}/api/tradingview/webhook/${t.id}`), body: alert(t, i, 'project') })));
     // 202s finish afterwards: wait until every trader has its trade (or nothing moves for a while).
     // A database that stopped answering (FerretDB has hung under this burst) counts as no trade, not as a hung bench.
@@ -143,6 +144,8 @@ async function main() {
       counts = await filledOf();
     }
     const exactlyOnce = counts.filter((c) => c === 1).length;
+    // Not a target: 202s are executed afterwards, at the pace ALERT_CONCURRENCY and the store allow.
+    const executedAfter = counts.every((c) => c >= 1) ? `${((performance.now() - projectStart) / 1000).toFixed(1)} s` : 'not all';
 
     const perSecond = (b: Burst) => USERS / b.seconds;
     const ratio = perSecond(project) / perSecond(naiveBurst);
@@ -157,6 +160,7 @@ async function main() {
       ['project: p50 / p99 (ms)', `${percentile(project.latencies, 50).toFixed(0)} / ${percentile(project.latencies, 99).toFixed(0)}`, '', true],
       ['project: answered 200/202 within 3 s', `${Math.min(answered(project, TRADINGVIEW_TIMEOUT_MS), ok2xx(project))}/${USERS}`, `= ${USERS}`, answered(project, TRADINGVIEW_TIMEOUT_MS) === USERS && ok2xx(project) === USERS],
       ['project: one filled trade per alert', `${exactlyOnce}/${USERS}`, `= ${USERS}`, exactlyOnce === USERS],
+      ['project: every alert executed after', executedAfter, '', true],
     ];
     report(
       `TradingView candle-close burst (paper): ${USERS} traders, one alert each, all sent at once`,

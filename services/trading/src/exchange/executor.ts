@@ -51,6 +51,13 @@ export interface ExchangePosition {
 /** Places and follows orders in one mode (paper, OKX demo, OKX live) for one user. */
 export interface OrderExecutor {
   readonly mode: string;
+  /**
+   * The one place a mode says what it is. True on OKX: the account's swap positions are the
+   * truth (sizing, risk, reconciliation) and OKX holds an order's attached stop-loss and
+   * take-profit. False for the paper book: positions are the service's own, and a watcher
+   * (paper-triggers.ts) holds the stops.
+   */
+  readonly onExchange: boolean;
   placeOrder(req: OrderRequest): Promise<OrderOutcome>;
   /** Looks an order up again (follow-up of submitted orders). */
   checkOrder(req: Pick<OrderRequest, 'symbol' | 'clientOrderId' | 'contractSize' | 'marketType'>, exchangeOrderId: string): Promise<OrderOutcome>;

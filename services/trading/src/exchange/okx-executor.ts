@@ -10,6 +10,8 @@ const LOOKUP_ATTEMPTS = 3;
  * before anything is sent again: one signal never becomes two orders.
  */
 export class OkxExecutor implements OrderExecutor {
+  readonly onExchange = true;
+
   constructor(
     readonly mode: 'okx' | 'okx-demo',
     private readonly client: Exchange,

@@ -10,6 +10,7 @@ const PAPER_FEE_RATE = 0.001;
  */
 export class PaperExecutor implements OrderExecutor {
   readonly mode = 'paper';
+  readonly onExchange = false;
 
   constructor(
     private readonly models: TradingModels,
