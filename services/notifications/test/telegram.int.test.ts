@@ -58,7 +58,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
     conn = await mongoose.createConnection(uri, { dbName: `telegram_${Date.now()}` }).asPromise();
     fake = await new FakeTelegram(TOKEN).start();
     channel = new TelegramChannel({ token: TOKEN, apiBase: fake.url, logger });
-    links = new TelegramLinks(conn, { api: channel.api, logger });
+    links = new TelegramLinks(conn, { api: channel.api, limiter: channel.limiter, logger });
     await links.init();
   });
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@tbot/common';
 import type mongoose from 'mongoose';
 import type { BotApiClient, BotUser, TelegramUpdate } from './bot-api';
+import type { TelegramRateLimiter } from './rate-limiter';
 import { hashLinkCode, LINK_CODE_TTL_MS, looksLikeLinkCode, newLinkCode, parseBotCommand } from './link-codes';
 
 /** One chat bound to one user. `_id` is `<chatId>/<userId>`: a chat id never holds a "/". */
@@ -43,6 +44,8 @@ export type UpdateResult =
 export interface TelegramLinksOptions {
   api: BotApiClient;
   logger: Logger;
+  /** Replies share the channel's limiter (TelegramChannel.limiter) so they count against the same flood limits. */
+  limiter?: TelegramRateLimiter;
   now?: () => Date;
 }
 
@@ -64,6 +67,7 @@ const CODES = 'telegram_link_codes';
  */
 export class TelegramLinks {
   private readonly api: BotApiClient;
+  private readonly limiter: TelegramRateLimiter | undefined;
   private readonly logger: Logger;
   private readonly now: () => Date;
   private me?: Promise<BotUser>;
@@ -75,6 +79,7 @@ export class TelegramLinks {
     opts: TelegramLinksOptions,
   ) {
     this.api = opts.api;
+    this.limiter = opts.limiter;
     this.logger = opts.logger.child({ component: 'telegram-links' });
     this.now = opts.now ?? (() => new Date());
   }
@@ -231,6 +236,7 @@ export class TelegramLinks {
   /** Replies are courtesy: a failure is logged, the binding stands. */
   private async reply(chatId: string, text: string): Promise<void> {
     try {
+      await this.limiter?.acquire(chatId);
       const answer = await this.api.call('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true } });
       if (!answer.body?.ok) this.logger.warn({ chatId, status: answer.status, description: answer.body?.description }, 'telegram reply refused');
     } catch (err) {
