@@ -199,7 +199,7 @@ export class FakeTelegram {
         return reply(r.status, r.body, chatId);
       }
       case 'getUpdates':
-        return this.getUpdates(params, req, res, reply);
+        return this.getUpdates(params, res, reply);
       default:
         return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
     }
@@ -261,7 +261,6 @@ export class FakeTelegram {
 
   private getUpdates(
     p: Record<string, unknown>,
-    req: http.IncomingMessage,
     res: http.ServerResponse,
     reply: (status: number, body: Record<string, unknown>) => void,
   ): void {
@@ -297,7 +296,6 @@ export class FakeTelegram {
       clearTimeout(timer);
       this.pollWaiters = this.pollWaiters.filter((w) => w !== waiter);
     });
-    void req;
   }
 
   private wakePollers(reason: 'update' | 'conflict'): void {
