@@ -42,7 +42,14 @@ function setup(perChatIntervalMs = 1000, globalPerSecond = 30) {
   let n = 0;
   const request = (chat: string) => {
     const i = ++n;
-    void limiter.acquire(chat).then(() => granted.push({ chat, at: clock.now(), n: i }), () => undefined);
+    // The send is instant here: released as soon as granted.
+    void limiter.acquire(chat).then(
+      (release) => {
+        granted.push({ chat, at: clock.now(), n: i });
+        release();
+      },
+      () => undefined,
+    );
   };
   return { clock, limiter, granted, request };
 }
@@ -111,6 +118,24 @@ describe('Telegram rate limiter', () => {
       ['7', 2000],
       ['42', 30_000],
     ]);
+  });
+
+  it('a slow send pushes the next one to its chat: the interval starts when the answer is in', async () => {
+    const { clock, limiter } = setup();
+    const t0 = clock.now();
+    const release = await limiter.acquire('42');
+    let secondAt: number | undefined;
+    void limiter.acquire('42').then((r) => {
+      secondAt = clock.now() - t0;
+      r();
+    });
+    await clock.advance(1500); // the first request is still in flight
+    expect(secondAt).toBeUndefined();
+    release(); // its answer arrives at 1500
+    await clock.advance(999);
+    expect(secondAt).toBeUndefined();
+    await clock.advance(1);
+    expect(secondAt).toBe(2500);
   });
 
   it('close rejects whoever still waits', async () => {

@@ -132,7 +132,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
     expect(outcomes.map((o) => o.kind)).toEqual(['delivered', 'delivered', 'delivered']);
     const sent = fake.messagesTo(1101).slice(before);
     expect(sent.map((m) => m.visibleText)).toEqual(['n1\nx', 'n2\nx', 'n3\nx']);
-    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(950);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(995);
   });
 
   it('honours retry_after on 429: nothing reaches the chat before it', async () => {

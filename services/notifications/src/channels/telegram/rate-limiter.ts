@@ -22,9 +22,12 @@ export class LimiterClosedError extends Error {
   }
 }
 
+/** Called when the request to the chat has its answer (or failed): starts the chat's interval. */
+export type ReleaseChat = () => void;
+
 interface Waiter {
   chatId: string;
-  resolve: () => void;
+  resolve: (release: ReleaseChat) => void;
   reject: (err: Error) => void;
 }
 
@@ -47,6 +50,8 @@ export class TelegramRateLimiter {
   private readonly waiters: Waiter[] = [];
   /** Earliest time each chat may be sent to again. Entries in the past are pruned. */
   private readonly chatReadyAt = new Map<string, number>();
+  /** Chats with a request in flight: the next one waits for its answer. */
+  private readonly chatBusy = new Set<string>();
   /** Grant times within the last second, oldest first. */
   private readonly recentGrants: number[] = [];
   private globalPausedUntil = 0;
@@ -58,10 +63,16 @@ export class TelegramRateLimiter {
     this.clock = opts.clock ?? systemClock;
   }
 
-  /** Resolves when a message to chatId may be sent now; the caller must then send it. */
-  acquire(chatId: string): Promise<void> {
+  /**
+   * Resolves when a message to chatId may be sent now; the caller sends it and calls the
+   * returned release when the answer is in. The chat's interval starts then, not at the
+   * grant: Telegram counts arrivals, and two requests granted a second apart can arrive
+   * closer than that when the first is slow on the network. Started at the answer, the
+   * next request leaves a full interval after the previous one surely arrived.
+   */
+  acquire(chatId: string): Promise<ReleaseChat> {
     if (this.closed) return Promise.reject(new LimiterClosedError());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<ReleaseChat>((resolve, reject) => {
       this.waiters.push({ chatId, resolve, reject });
       this.pump();
     });
@@ -98,6 +109,11 @@ export class TelegramRateLimiter {
     let nextWake = Infinity;
     for (let i = 0; i < this.waiters.length; ) {
       const w = this.waiters[i]!;
+      if (this.chatBusy.has(w.chatId)) {
+        // Woken again by that chat's release.
+        i++;
+        continue;
+      }
       const readyAt = Math.max(this.chatReadyAt.get(w.chatId) ?? 0, this.globalPausedUntil, this.globalFreeAt(now));
       if (readyAt > now) {
         nextWake = Math.min(nextWake, readyAt);
@@ -106,13 +122,26 @@ export class TelegramRateLimiter {
       }
       this.waiters.splice(i, 1);
       this.recentGrants.push(now);
-      this.chatReadyAt.set(w.chatId, now + this.opts.perChatIntervalMs);
-      w.resolve();
+      this.chatBusy.add(w.chatId);
+      w.resolve(this.releaser(w.chatId));
       // Do not advance i: the next waiter moved into this slot. A later waiter for the same
       // chat now sees the chat busy, so per-chat order is kept.
     }
     for (const [chat, at] of this.chatReadyAt) if (at <= now) this.chatReadyAt.delete(chat);
     this.scheduleWake(nextWake, now);
+  }
+
+  private releaser(chatId: string): ReleaseChat {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.chatBusy.delete(chatId);
+      const at = this.clock.now() + this.opts.perChatIntervalMs;
+      // A pause set while the request was in flight (its 429) may reach further.
+      this.chatReadyAt.set(chatId, Math.max(this.chatReadyAt.get(chatId) ?? 0, at));
+      this.pump();
+    };
   }
 
   /** When the one-second window next has room. */

@@ -57,8 +57,9 @@ export class TelegramChannel implements Channel {
       return { kind: 'failed', reason: `not a Telegram chat id: ${destination.channel}:${chatId}` };
     }
     const message = renderMessage(notification);
+    let release: () => void;
     try {
-      await this.limiter.acquire(chatId);
+      release = await this.limiter.acquire(chatId);
     } catch (err) {
       if (err instanceof LimiterClosedError) return { kind: 'retry', reason: 'shutting down' };
       throw err;
@@ -84,6 +85,8 @@ export class TelegramChannel implements Channel {
       // duplicate this retry can cause.
       if (err instanceof BotApiTransportError) outcome = { kind: 'retry', reason: err.message };
       else throw err;
+    } finally {
+      release();
     }
     if (status === 429 && outcome.kind === 'retry' && outcome.afterMs !== undefined) {
       this.limiter.pause(chatId, outcome.afterMs, Math.min(outcome.afterMs, this.globalPauseCapMs));

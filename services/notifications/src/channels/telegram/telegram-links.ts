@@ -235,12 +235,15 @@ export class TelegramLinks {
 
   /** Replies are courtesy: a failure is logged, the binding stands. */
   private async reply(chatId: string, text: string): Promise<void> {
+    let release: (() => void) | undefined;
     try {
-      await this.limiter?.acquire(chatId);
+      release = await this.limiter?.acquire(chatId);
       const answer = await this.api.call('sendMessage', { chat_id: chatId, text, link_preview_options: { is_disabled: true } });
       if (!answer.body?.ok) this.logger.warn({ chatId, status: answer.status, description: answer.body?.description }, 'telegram reply refused');
     } catch (err) {
       this.logger.warn({ chatId, err: (err as Error).message }, 'telegram reply failed');
+    } finally {
+      release?.();
     }
   }
 
