@@ -213,6 +213,24 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
     expect(await links.chatsFor('user-4')).toEqual(['4001', '4002']);
   });
 
+  it('a stored offset older than Telegram keeps updates is not sent (update ids may restart lower after a quiet week)', async () => {
+    const botId = fake.botId;
+    // As if the last update was two days ago and Telegram has since restarted its ids lower.
+    await conn.db!.collection<{ _id: string; offset: number; updatedAt: Date }>('telegram_poll_state').updateOne(
+      { _id: `bot:${botId}` },
+      { $set: { offset: 2_000_000_000, updatedAt: new Date(Date.now() - 48 * 3600_000) } },
+      { upsert: true },
+    );
+    const p = newPoller();
+    p.start();
+    const { code } = await links.createCode('user-7');
+    fake.enqueueMessage(7001, `/start ${code}`);
+    await waitUntil('linked despite the stale offset', async () => ((await links.chatsFor('user-7')).length ? true : undefined));
+    await p.stop();
+    const state = await conn.db!.collection<{ _id: string; offset: number }>('telegram_poll_state').findOne({ _id: `bot:${botId}` });
+    expect(state!.offset).toBeLessThan(2_000_000_000);
+  });
+
   it('409 Conflict is waited out, not fatal; stop() ends a long poll promptly', async () => {
     fake.conflictNext(3);
     const p = newPoller();

@@ -269,10 +269,17 @@ export class FakeTelegram {
     const timeoutSec = Math.max(0, p.timeout === undefined ? 0 : Number(p.timeout));
     // "An update is considered confirmed as soon as getUpdates is called with an offset
     // higher than its update_id": confirmed updates are forgotten for good.
-    if (offset !== undefined && offset > 0) this.updates = this.updates.filter((u) => u.update_id >= offset);
+    // That holds for updates arriving while the request waits, too.
+    const confirm = () => {
+      if (offset !== undefined && offset > 0) this.updates = this.updates.filter((u) => u.update_id >= offset);
+    };
+    confirm();
     // Only one long poll at a time: a new one ends the one waiting with 409, as Telegram does.
     this.wakePollers('conflict');
-    const ready = () => this.updates.slice(0, limit);
+    const ready = () => {
+      confirm();
+      return this.updates.slice(0, limit);
+    };
     if (ready().length || timeoutSec === 0) return reply(200, { ok: true, result: ready() });
     let finished = false;
     const waiter = {

@@ -22,6 +22,8 @@ export interface TelegramUpdatesPollerOptions {
 }
 
 const POLL_STATE = 'telegram_poll_state';
+/** Telegram keeps an update at most 24 hours; a stored offset older than that protects nothing. */
+const STALE_OFFSET_MS = 24 * 3600_000;
 
 /**
  * Receives updates with getUpdates long polling. The offset lives in Mongo and moves past
@@ -121,14 +123,23 @@ export class TelegramUpdatesPoller {
     return this.stateKey;
   }
 
+  /**
+   * The stored offset, unless it is older than Telegram's memory. Telegram keeps updates
+   * for 24 hours, and after a week without updates it picks the next update_id at random,
+   * possibly below our offset: sending a stale offset would then confirm (drop) every new
+   * update. Past 24 hours nothing we handled can come back, so polling without an offset is
+   * safe and finds updates whatever their ids.
+   */
   private async loadOffset(): Promise<number | undefined> {
     const doc = await this.state().findOne({ _id: await this.key() });
-    return doc?.offset;
+    if (!doc) return undefined;
+    if (Date.now() - doc.updatedAt.getTime() > STALE_OFFSET_MS) return undefined;
+    return doc.offset;
   }
 
   private async saveOffset(offset: number): Promise<void> {
-    // $max: a slower replica finishing late never moves the offset back.
-    await this.state().updateOne({ _id: await this.key() }, { $max: { offset }, $set: { updatedAt: new Date() } }, { upsert: true });
+    // $set, not $max: after a random restart of the ids the offset legitimately goes down.
+    await this.state().updateOne({ _id: await this.key() }, { $set: { offset, updatedAt: new Date() } }, { upsert: true });
   }
 
   private state(): mongoose.mongo.Collection<PollStateDoc> {
