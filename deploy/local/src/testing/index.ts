@@ -1,4 +1,5 @@
 export * from './fake-paystack';
+export * from './fake-telegram';
 export * from './http-server';
 export * from './otlp-collector';
 export * from './stripe-mock';
