@@ -76,6 +76,8 @@ export interface StartMailpitOptions {
    * (`--smtp-auth-accept-any --smtp-auth-allow-insecure`), for clients whose URL carries credentials.
    */
   acceptAnyAuth?: boolean;
+  /** Listen for SMTP on this port (e.g. to bring a stopped server back where a client expects it); default a free one. */
+  smtpPort?: number;
   sink?: LineSink;
 }
 
@@ -103,7 +105,7 @@ export interface Mailpit {
 export async function startMailpit(opts: StartMailpitOptions = {}): Promise<Mailpit> {
   const bin = findTool('mailpit', process.env.MAILPIT_BIN);
   if (!bin) throw new Error('mailpit is not installed: run `npm run tools` (builds it with Go into ~/.cache/trading-bot-tools/bin)');
-  const [smtpPort, httpPort] = [await freePort(), await freePort()];
+  const [smtpPort, httpPort] = [opts.smtpPort ?? (await freePort()), await freePort()];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mailpit-'));
   const child = spawnChild(
     'mailpit',
