@@ -23,6 +23,16 @@ export interface EmailChannelOptions {
   pool?: EmailPoolOptions;
 }
 
+/**
+ * What the server answered on accepting, e.g. "250 2.0.0 Ok: queued as 4F2A9C": the relay's
+ * own id, what its support and logs know the message by. (The Message-ID needs no storing:
+ * it follows from the delivery id.)
+ */
+function acceptedAs(response: string | undefined): string | undefined {
+  const line = response?.replace(/\s+/g, ' ').trim();
+  return line ? line.slice(0, 200) : undefined;
+}
+
 /** Long enough for a slow relay, short enough that a stalled one does not hold a delivery for minutes. */
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -89,7 +99,7 @@ export class EmailChannel implements Channel {
         messageId?: string;
         response?: string;
       };
-      return { kind: 'delivered', providerId: info.messageId ?? info.response };
+      return { kind: 'delivered', providerId: acceptedAs(info.response) ?? info.messageId };
     } catch (err) {
       const outcome = smtpFailureOutcome(this.failureOf(err));
       const safe = { ...outcome, reason: this.redact(outcome.reason) };
