@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl) into a
+# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl, mailpit) into a
 # cache outside the checkout, so later clones and CI runs on this machine reuse them.
 # Building takes minutes; an existing binary of the right version is kept.
 # Also fetches the Node 24 binary (`node`) that scripts/node24.sh runs when the machine's
@@ -28,6 +28,15 @@ install_ferretdb() { # name module@version
   echo "$version" > "$work/build/version/version.txt"
   (cd "$work" && go build -trimpath -o "$TOOLS_BIN/ferretdb" ./cmd/ferretdb)
   rm -rf "$work"
+}
+
+# mailpit (an SMTP server with an HTTP API to read what it received) builds with a plain
+# `go install`: its web UI's JavaScript is built with npm in a release and is absent from the
+# module zip, so this binary serves no UI pages, but SMTP and the /api/v1 API the tests use
+# work. -X sets the version its API reports (else "dev"); -s -w drop debug info (~35 MB -> ~25 MB).
+install_mailpit() { # name module@version
+  GOBIN="$TOOLS_BIN" go install -trimpath \
+    -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=${2##*@}" "$2"
 }
 
 build() { # name module@version installer
@@ -72,10 +81,10 @@ install_node() {
   echo "$pkg" > "$TOOLS_BIN/.node.version"
 }
 
-need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock and grpcurl" >&2; exit 1; }; }
-# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl]   (no arguments: all four)
+need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl and mailpit" >&2; exit 1; }; }
+# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit]   (no arguments: all five)
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     node) install_node ;;
@@ -83,6 +92,8 @@ for tool in "${wanted[@]}"; do
     stripe-mock) build stripe-mock github.com/stripe/stripe-mock@v0.197.0 install_module ;;
     # The reflection test calls billing and trading with it, as an operator would.
     grpcurl) build grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 install_module ;;
+    # The email channel's tests send through it and read the messages back.
+    mailpit) build mailpit github.com/axllent/mailpit@v1.33.1 install_mailpit ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done

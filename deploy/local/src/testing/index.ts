@@ -7,3 +7,4 @@ export * from './billing-harness';
 export * from './fake-okx';
 export * from './pro-trader';
 export * from './service-clients';
+export * from './mailpit';
