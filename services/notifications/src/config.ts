@@ -8,7 +8,7 @@ export const notificationsConfigSchema = z.object({
   NOTIFICATIONS_PORT: env.port(50053),
   MONGODB_URI: z.string().min(1),
   /** Plain-HTTP port of GET /metrics (0: any free port). */
-  METRICS_PORT: env.port(9465),
+  METRICS_PORT: env.port(9466),
   /** A message in flight longer than this is delivered again by JetStream (a replica died before acking). */
   EVENT_ACK_WAIT_MS: env.positiveInt(30_000),
   /** How long a replica's claim on a delivery holds: longer than any channel's timeout. A crashed replica's claims are taken over after it. */

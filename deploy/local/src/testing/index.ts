@@ -6,3 +6,4 @@ export * from './billing-harness';
 export * from './fake-okx';
 export * from './pro-trader';
 export * from './service-clients';
+export * from './webhook-receiver';
