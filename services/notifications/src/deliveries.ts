@@ -35,6 +35,8 @@ export interface DeliveryDoc {
   notification: StoredNotification;
   createdAt: Date;
   nextAttemptAt: Date;
+  /** Number of the last claim taken (see `claim`). */
+  claimSeq: number;
   /** The replica attempting it and until when its claim holds; epoch when free. */
   leaseOwner: string;
   leaseUntil: Date;
@@ -48,6 +50,16 @@ export interface DeliveryDoc {
 
 const FREE = new Date(0);
 
+interface ClaimDoc {
+  _id: string; // `<delivery id>#<claim number>`
+  owner: string;
+  until: Date;
+}
+
+function isDue(doc: DeliveryDoc | null, now: Date): doc is DeliveryDoc {
+  return !!doc && doc.status === 'pending' && doc.nextAttemptAt <= now && doc.leaseUntil < now;
+}
+
 export const deliveryKey = (eventId: string, channel: ChannelName, destination: string) => `${eventId}|${channel}|${destination}`;
 
 /**
@@ -60,15 +72,18 @@ export const deliveryKey = (eventId: string, channel: ChannelName, destination: 
  */
 export class Deliveries {
   readonly docs: Collection<DeliveryDoc>;
+  private readonly claims: Collection<ClaimDoc>;
 
   constructor(conn: Connection) {
     this.docs = conn.collection<DeliveryDoc>('notification_deliveries');
+    this.claims = conn.collection<ClaimDoc>('notification_delivery_claims');
   }
 
   async init(): Promise<void> {
     await this.docs.createIndex({ key: 1 }, { unique: true });
     await this.docs.createIndex({ status: 1, nextAttemptAt: 1 });
     await this.docs.createIndex({ userId: 1, _id: -1 });
+    await this.claims.createIndex({ until: 1 });
   }
 
   /**
@@ -88,6 +103,7 @@ export class Deliveries {
       notification: input.notification,
       createdAt: now,
       nextAttemptAt: input.notBefore ?? now,
+      claimSeq: 0,
       leaseOwner: '',
       leaseUntil: FREE,
       replayRequested: false,
@@ -106,14 +122,40 @@ export class Deliveries {
     }
   }
 
-  /** Takes a due, unclaimed (or abandoned) pending delivery for `leaseMs`; null when someone else has it or it is not due. */
+  /**
+   * Takes a due, unclaimed (or abandoned) pending delivery for `leaseMs`; null when someone
+   * else has it or it is not due.
+   *
+   * The claim is an insert of `<delivery id>#<n>` into a collection of its own, n being one
+   * more than the last claim: a unique _id is the one thing every backend (FerretDB
+   * included, whose findAndModify is not atomic against another client's) lets exactly one
+   * writer win. A claim whose holder died is passed over once it expires (n + 1).
+   */
   async claim(id: string, owner: string, leaseMs: number, now = new Date()): Promise<DeliveryDoc | null> {
-    const r = await this.docs.findOneAndUpdate(
-      { _id: id, status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lt: now } },
-      { $set: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
-      { returnDocument: 'after' },
-    );
-    return r ?? null;
+    const doc = await this.docs.findOne({ _id: id });
+    if (!isDue(doc, now)) return null;
+    const until = new Date(now.getTime() + leaseMs);
+    let n = doc.claimSeq + 1;
+    for (let tries = 0; ; tries++, n++) {
+      try {
+        await this.claims.insertOne({ _id: `${id}#${n}`, owner, until });
+        break;
+      } catch (err) {
+        if (!isDuplicateKeyError(err) || tries >= 5) throw err;
+        const held = await this.claims.findOne({ _id: `${id}#${n}` });
+        if (held && held.until > now) return null;
+      }
+    }
+    // Read again under the claim: what we read first may be older than another replica's attempt.
+    const fresh = await this.docs.findOne({ _id: id });
+    if (!isDue(fresh, now) || fresh.claimSeq >= n) return null;
+    await this.docs.updateOne({ _id: id }, { $set: { claimSeq: n, leaseOwner: owner, leaseUntil: until } });
+    return { ...fresh, claimSeq: n, leaseOwner: owner, leaseUntil: until };
+  }
+
+  /** Claims of finished attempts are only history once their lease is over. */
+  async pruneClaims(olderThan: Date): Promise<number> {
+    return (await this.claims.deleteMany({ until: { $lt: olderThan } })).deletedCount;
   }
 
   /**
@@ -136,13 +178,13 @@ export class Deliveries {
       ...(next.address ? { address: next.address } : {}),
       ...(next.status === 'delivered' ? { deliveredAt: attempt.at } : {}),
     };
-    const r = await this.docs.updateOne({ _id: doc._id, leaseOwner: owner, leaseUntil: doc.leaseUntil }, { $set: set, $push: { attempts: record } });
+    const r = await this.docs.updateOne({ _id: doc._id, claimSeq: doc.claimSeq, leaseOwner: owner }, { $set: set, $push: { attempts: record } });
     return r.modifiedCount === 1;
   }
 
   /** Gives a claim back without an attempt (shutdown before sending). */
   async release(doc: DeliveryDoc, owner: string): Promise<void> {
-    await this.docs.updateOne({ _id: doc._id, leaseOwner: owner }, { $set: { leaseOwner: '', leaseUntil: FREE } });
+    await this.docs.updateOne({ _id: doc._id, claimSeq: doc.claimSeq, leaseOwner: owner }, { $set: { leaseOwner: '', leaseUntil: FREE } });
   }
 
   /** Pending deliveries whose time has come and whose claim (if any) expired, oldest first. */

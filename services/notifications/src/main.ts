@@ -109,7 +109,12 @@ async function main(): Promise<void> {
     scheduler.start();
     const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256 });
     intake.start();
-    const prune = every(3_600_000, 'fill digest prune', logger, () => digests.prune(new Date(Date.now() - 86_400_000)));
+    // Digests and claims a day old are history (the deliveries keep what they need).
+    const prune = every(3_600_000, 'digest and claim prune', logger, async () => {
+      const dayAgo = new Date(Date.now() - 86_400_000);
+      await digests.prune(dayAgo);
+      await deliveries.pruneClaims(dayAgo);
+    });
 
     const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
     const impl = notificationsService({
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
       ['event intake', () => intake.stop()],
       ['retry scheduler', () => scheduler.stop()],
       ['attempts in flight', () => dispatcher!.stop()],
-      ['digest prune', () => prune.stop()],
+      ['prune', () => prune.stop()],
       ['channels', () => Promise.all([...channels.values()].map((c) => c.close()))],
       ['metrics server', () => metricsServer.close()],
       ['nats', () => nc.drain()],

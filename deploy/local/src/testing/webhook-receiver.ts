@@ -54,7 +54,7 @@ export interface ReceivedWebhook {
   body: string;
   json: { type?: string; event_id?: string; data?: Record<string, unknown>; [k: string]: unknown };
   verification: Verification;
-  /** What the receiver answered; 0 when the sender was gone before the answer. */
+  /** What the receiver answered; 0 while it has not (yet), or when the sender was gone before the answer. */
   status: number;
   traceparent?: string;
   at: Date;
@@ -93,17 +93,15 @@ export class WebhookReceiver {
           body: raw.toString('utf8'),
           json,
           verification,
-          status,
+          status: 0,
           ...(h('traceparent') ? { traceparent: h('traceparent') } : {}),
           at: new Date(),
         };
         this.received.push(entry);
         const answer = () => {
           // The sender went away first (it was killed, or timed out): it never saw an answer.
-          if (res.destroyed || req.socket.destroyed) {
-            entry.status = 0;
-            return;
-          }
+          if (res.destroyed || req.socket.destroyed) return;
+          entry.status = status;
           res.writeHead(status, { 'content-type': 'text/plain', ...next?.headers });
           res.end(status < 300 ? 'ok' : 'no');
         };
