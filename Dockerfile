@@ -7,12 +7,14 @@
 #   docker run tradingbot                                # gateway (the default CMD)
 #   docker run tradingbot services/billing/dist/main.js  # billing
 #   docker run tradingbot services/trading/dist/main.js  # trading
+#   docker run tradingbot services/notifications/dist/main.js  # notifications
 #
 # SERVICE selection: override the CMD (docker-compose `command:`, Kubernetes `args:`) with
 # the service's entry point, relative to /app:
 #   gateway  gateway/dist/main.js           (HTTP, PORT=8080)
 #   billing  services/billing/dist/main.js  (gRPC/Connect over h2c, BILLING_PORT=50051)
 #   trading  services/trading/dist/main.js  (gRPC/Connect over h2c, TRADING_PORT=50052)
+#   notifications  services/notifications/dist/main.js  (gRPC/Connect over h2c, NOTIFICATIONS_PORT=50053)
 # For a shell: docker run --rm -it --entrypoint bash tradingbot
 
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -27,6 +29,7 @@ COPY package.json package-lock.json ./
 COPY services/common/package.json services/common/
 COPY services/billing/package.json services/billing/
 COPY services/trading/package.json services/trading/
+COPY services/notifications/package.json services/notifications/
 COPY gateway/package.json gateway/
 COPY deploy/local/package.json deploy/local/
 
@@ -60,11 +63,12 @@ COPY --from=build /app/services/common/dist services/common/dist
 COPY --from=build /app/services/billing/dist services/billing/dist
 COPY --from=build /app/services/billing/plans.json services/billing/plans.json
 COPY --from=build /app/services/trading/dist services/trading/dist
+COPY --from=build /app/services/notifications/dist services/notifications/dist
 COPY --from=build /app/gateway/dist gateway/dist
 # Everything above is owned by root and read-only to the service: it cannot rewrite its code.
 # Numeric uid (the image's `node` user) so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
-EXPOSE 8080 9465 50051 50052
+EXPOSE 8080 9465 9466 50051 50052 50053
 # Node is PID 1: the services handle SIGTERM/SIGINT themselves (graceful shutdown).
 # --max-semi-space-size=16 keeps Node 20's young generation: Node 24 sizes it from the heap
 # limit, up to 64 MiB per semi-space, about 100 MiB more RSS per service for nothing.

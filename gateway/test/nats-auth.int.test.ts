@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, type NatsConnection } from 'nats';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   connectNats,
@@ -22,12 +22,13 @@ import { event, subscriptionNew } from './support/stripe-events';
 // deploy/nats/auth.conf on a real nats-server, as docker compose and Kubernetes run it:
 // each service gets in with its own user and can do its job, and nothing else.
 
-const SERVICES = ['gateway', 'billing', 'trading'] as const;
+const SERVICES = ['gateway', 'billing', 'trading', 'notifications'] as const;
 type Service = (typeof SERVICES)[number];
 const PASSWORDS: Record<Service, string> = {
   gateway: randomBytes(18).toString('base64url'),
   billing: randomBytes(18).toString('base64url'),
   trading: randomBytes(18).toString('base64url'),
+  notifications: randomBytes(18).toString('base64url'),
 };
 const creds = (service: Service, password = PASSWORDS[service]): NatsCredentials => ({ NATS_USER: service, NATS_PASSWORD: password });
 
@@ -62,6 +63,7 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
           NATS_GATEWAY_PASSWORD: PASSWORDS.gateway,
           NATS_BILLING_PASSWORD: PASSWORDS.billing,
           NATS_TRADING_PASSWORD: PASSWORDS.trading,
+          NATS_NOTIFICATIONS_PASSWORD: PASSWORDS.notifications,
         },
         sink: (_name, line) => void natsLog.push(line),
       },
@@ -161,6 +163,34 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
       expect(await refusal(ensureStream(nc, 'TRADING', ['trading.>']))).toMatch(/PERMISSIONS_VIOLATION|TIMEOUT/);
       expect(await subscribeRefusal(nc, '_INBOX_gateway.>')).toBe('PERMISSIONS_VIOLATION');
     });
+
+    it('notifications: reads BILLING and TRADING through its own durable consumers; publishes nothing, deletes nothing', async () => {
+      const nc = await connect('notifications');
+      const jsm = await nc.jetstreamManager();
+      // The streams exist (billing's and trading's cases above made them).
+      for (const [stream, durable, filter] of [
+        ['BILLING', 'notifications-billing', 'billing.>'],
+        ['TRADING', 'notifications-trading', 'trading.>'],
+      ] as const) {
+        await jsm.consumers.add(stream, { durable_name: durable, filter_subject: filter, deliver_policy: DeliverPolicy.All, ack_policy: AckPolicy.Explicit });
+        await jsm.consumers.update(stream, durable, { max_ack_pending: 256 });
+        expect((await jsm.consumers.info(stream, durable)).config.durable_name).toBe(durable);
+      }
+      const consumer = await nc.jetstream().consumers.get('TRADING', 'notifications-trading');
+      const batch = await consumer.fetch({ max_messages: 1, expires: 2000 });
+      let got = 0;
+      for await (const m of batch) {
+        m.ack();
+        got++;
+      }
+      expect(got).toBe(1);
+
+      expect(await refusal(jsm.consumers.add('TRADING', { durable_name: 'someone-else', filter_subject: 'trading.>' }))).toMatch(/PERMISSIONS_VIOLATION|TIMEOUT/);
+      expect(await refusal(jsm.consumers.delete('TRADING', 'notifications-trading'))).toMatch(/PERMISSIONS_VIOLATION|TIMEOUT/);
+      expect(await refusal(jsm.streams.delete('TRADING'))).toMatch(/PERMISSIONS_VIOLATION|TIMEOUT/);
+      expect(await refusal(publishEvent(nc.jetstream(), 'trading.order.filled', new Uint8Array(), 'forged', { timeoutMs: 1500 }))).toMatch(/PERMISSIONS_VIOLATION|TIMEOUT/);
+      expect(await subscribeRefusal(nc, '_INBOX_billing.>')).toBe('PERMISSIONS_VIOLATION');
+    });
   });
 
   describe('the services, each with its own user', () => {
@@ -172,10 +202,13 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
       logFrom = natsLog.length;
       h = await startBillingHarness({
         env: { NATS_URL: url },
+        // Notifications too: its consumers on BILLING and TRADING work under its user.
+        notifications: true,
         serviceEnv: {
           gateway: { ...creds('gateway') },
           billing: { ...creds('billing') },
           trading: { ...creds('trading') },
+          notifications: { ...creds('notifications') },
         },
       });
     });

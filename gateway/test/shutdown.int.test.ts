@@ -60,6 +60,7 @@ describe('shutdown when nobody reads stdout', () => {
       gateway: { PORT: String(port), OPS_PORT: String(await freePort()), IP_RATE_LIMIT_PER_MINUTE: '1000000' },
       billing: { BILLING_PORT: String(port), METRICS_PORT: String(await freePort()) },
       trading: { TRADING_PORT: String(port) },
+      notifications: { NOTIFICATIONS_PORT: String(port), METRICS_PORT: String(await freePort()) },
     };
     const pidFile = path.join(dir, `${name}-${port}.reader`);
     const proc = spawn('bash', ['-c', 'exec > >(exec sleep 600) 2>&1; echo $! > "$READER_PID_FILE"; exec "$@"', 'bash', command, ...args], {

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole system on one machine. FerretDB is started when MONGODB_URI is
- * unset, nats-server when nothing answers at NATS_URL; then billing and the gateway.
+ * unset, nats-server when nothing answers at NATS_URL; then billing, trading, the gateway
+ * and notifications.
  * Ctrl-C stops everything.
  */
 import * as path from 'node:path';
@@ -22,9 +23,12 @@ async function main() {
     // (the stack binds them to 127.0.0.1; tests take free ports instead).
     billingPort: Number(process.env.BILLING_PORT || 50051),
     tradingPort: Number(process.env.TRADING_PORT || 50052),
+    notifications: true,
+    notificationsPort: Number(process.env.NOTIFICATIONS_PORT || 50053),
+    notificationsMetricsPort: Number(process.env.NOTIFICATIONS_METRICS_PORT || 9466),
   });
   process.stdout.write(
-    `\nready: gateway ${stack.gatewayUrl} (readiness and metrics on ${stack.gatewayOpsUrl}/readyz, /metrics), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, ` +
+    `\nready: gateway ${stack.gatewayUrl} (readiness and metrics on ${stack.gatewayOpsUrl}/readyz, /metrics), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, notifications ${stack.notificationsUrl}, ` +
       `MongoDB ${stack.mongoUri}, NATS ${stack.natsUrl}\n` +
       (process.env.SERVICE_TOKEN_SECRET ? '' : `internal calls are signed with the secret in ${path.join(dataDir, SERVICE_TOKEN_FILE)}\n`) +
       `Ctrl-C stops everything.\n\n`,

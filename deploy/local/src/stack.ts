@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createClient } from '@connectrpc/connect';
+import { createGrpcTransport } from '@connectrpc/connect-node';
+import { Health, ServingStatus } from '@tbot/common';
 import { spawnChild, type Child, type LineSink } from './child';
 import { startFerretDB } from './ferretdb';
 import { ensureNats } from './nats-server';
@@ -23,6 +26,7 @@ export const SERVICES = {
   billing: path.join(REPO_ROOT, 'services', 'billing', 'dist', 'main.js'),
   trading: path.join(REPO_ROOT, 'services', 'trading', 'dist', 'main.js'),
   gateway: path.join(REPO_ROOT, 'gateway', 'dist', 'main.js'),
+  notifications: path.join(REPO_ROOT, 'services', 'notifications', 'dist', 'main.js'),
 } as const;
 export type ServiceName = keyof typeof SERVICES;
 
@@ -39,6 +43,13 @@ export interface StackOptions {
   billingPort?: number;
   tradingPort?: number;
   billingMetricsPort?: number;
+  /**
+   * Start the notifications service too (`npm start` does; a test asks for it). Off by
+   * default: most tests do not need it, and the machine's cores are shared.
+   */
+  notifications?: boolean;
+  notificationsPort?: number;
+  notificationsMetricsPort?: number;
   sink?: LineSink;
 }
 
@@ -51,6 +62,9 @@ export interface Stack {
   tradingUrl: string;
   /** Billing's plain-HTTP /metrics. */
   billingMetricsUrl: string;
+  /** Where notifications listens (or would: it runs only with `notifications: true`). */
+  notificationsUrl: string;
+  notificationsMetricsUrl: string;
   mongoUri: string;
   natsUrl: string;
   /** SERVICE_TOKEN_SECRET every service of this stack was given (tests sign their calls with it). */
@@ -80,7 +94,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const children = new Map<string, Child>();
   const stopAll = async () => {
     // Services first, so they can close their connections to the stores cleanly.
-    for (const name of ['gateway', 'trading', 'billing', 'nats', 'ferretdb']) {
+    for (const name of ['notifications', 'gateway', 'trading', 'billing', 'nats', 'ferretdb']) {
       await children.get(name)?.stop();
     }
   };
@@ -109,6 +123,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
     const gatewayOpsPort = opts.gatewayOpsPort || (await freePort());
     const gatewayOpsUrl = `http://127.0.0.1:${gatewayOpsPort}`;
+    const notificationsPort = opts.notificationsPort || (await freePort());
+    const notificationsUrl = `http://127.0.0.1:${notificationsPort}`;
+    const notificationsMetricsPort = opts.notificationsMetricsPort || (await freePort());
     const envFor: Record<ServiceName, NodeJS.ProcessEnv> = {
       billing: {
         ...baseEnv,
@@ -142,6 +159,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         TRADING_URL: tradingUrl,
         ...opts.serviceEnv?.gateway,
       },
+      notifications: {
+        ...baseEnv,
+        OTEL_SERVICE_NAME: 'notifications',
+        MONGODB_URI: mongoUri,
+        NATS_URL: natsUrl,
+        NOTIFICATIONS_PORT: String(notificationsPort),
+        RPC_HOST: '127.0.0.1',
+        METRICS_PORT: String(notificationsMetricsPort),
+        // The local stack's endpoints (a receiver on this machine) are private addresses.
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: baseEnv.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true',
+        ...opts.serviceEnv?.notifications,
+      },
     };
     const billingNice = niceValue(baseEnv.LOCAL_BILLING_NICE, DEFAULT_BILLING_NICE);
     const serviceCommand = (name: ServiceName): ServiceCommand => ({
@@ -172,6 +201,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         return false;
       }
     }, 60_000, 200);
+    if (opts.notifications) {
+      // After billing and trading, whose streams it reads; ready once it reads both.
+      await startService('notifications');
+      await waitForServing('notifications', () => children.get('notifications'), notificationsUrl);
+    }
     const billingMetricsUrl = `http://127.0.0.1:${billingMetricsPort}/metrics`;
     return {
       dataDir: opts.dataDir,
@@ -180,6 +214,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       billingUrl,
       tradingUrl,
       billingMetricsUrl,
+      notificationsUrl,
+      notificationsMetricsUrl: `http://127.0.0.1:${notificationsMetricsPort}/metrics`,
       mongoUri,
       natsUrl,
       serviceTokenSecret,
@@ -192,6 +228,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await stopAll();
     throw err;
   }
+}
+
+/** Waits until a service's grpc.health.v1 answers SERVING (all its dependencies up). */
+export async function waitForServing(name: string, child: () => Child | undefined, url: string, timeoutMs = 60_000): Promise<void> {
+  const health = createClient(Health, createGrpcTransport({ baseUrl: url, defaultTimeoutMs: 2000 }));
+  await waitFor(`${name} to be serving (grpc.health.v1)`, async () => {
+    const c = child();
+    if (c && c.proc.exitCode !== null) throw new Error(`${name} exited with code ${c.proc.exitCode} during start-up`);
+    try {
+      return (await health.check({ service: '' })).status === ServingStatus.SERVING;
+    } catch {
+      return false;
+    }
+  }, timeoutMs, 200);
 }
 
 /**

@@ -21,3 +21,5 @@ export * from './outbox';
 export * from './webhook-stream';
 export * from './alert-stream';
 export * from './metrics-server';
+export * from './gen/trading/v1/events_pb.js';
+export * from './gen/notifications/v1/notifications_pb.js';

@@ -9,7 +9,7 @@ import { Health } from './gen/grpc/health/v1/health_pb.js';
  */
 
 /** Every name that may appear as a token's `iss` or `aud`. `operator`: the CLI and grpcurl. */
-export type ServiceName = 'gateway' | 'billing' | 'trading' | 'operator';
+export type ServiceName = 'gateway' | 'billing' | 'trading' | 'notifications' | 'operator';
 
 /**
  * Who may call whom. Kept here, in one place, because callers and callees must agree on it;
@@ -18,6 +18,7 @@ export type ServiceName = 'gateway' | 'billing' | 'trading' | 'operator';
 export const ALLOWED_CALLERS = {
   billing: ['gateway', 'trading', 'operator'],
   trading: ['gateway', 'operator'],
+  notifications: ['gateway', 'operator'],
 } as const satisfies Record<string, readonly ServiceName[]>;
 
 export interface ServiceTokenClaims {

@@ -39,7 +39,13 @@ export interface Attempt {
   attempt: number;
 }
 
-export type DeliveryOutcome =
+/** Optional details every outcome may carry, kept in the delivery's attempt list. */
+export interface OutcomeDetails {
+  /** HTTP status (or SMTP reply code) the other end answered with, if any. */
+  statusCode?: number;
+}
+
+export type DeliveryOutcome = (
   /** Accepted by the other end. */
   | { kind: 'delivered'; providerId?: string }
   /** Transient: try again, no earlier than `afterMs` if the other end said so (429 retry_after, Retry-After). */
@@ -51,7 +57,9 @@ export type DeliveryOutcome =
    * webhook 410). `movedTo` is a new address to use instead (Telegram migrate_to_chat_id):
    * the dispatcher rebinds and retries there.
    */
-  | { kind: 'gone'; reason: string; movedTo?: string };
+  | { kind: 'gone'; reason: string; movedTo?: string }
+) &
+  OutcomeDetails;
 
 export interface Channel {
   readonly name: ChannelName;

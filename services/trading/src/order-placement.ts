@@ -123,13 +123,13 @@ export class OrderPlacement {
     }
     const updated = (await models.Trade.findById(trade._id).lean()) as TradeDoc;
     if (outcome.status !== 'submitted') {
-      events.emit(`trading.order.${outcome.status}`, `${trade._id}:${outcome.status}`, eventBody(updated));
+      events.emit(`trading.order.${outcome.status}`, `${trade._id}:${outcome.status}`, eventBody(updated, outcome));
     }
     return updated;
   }
 }
 
-function eventBody(t: TradeDoc): Record<string, unknown> {
+function eventBody(t: TradeDoc, outcome?: OrderOutcome): Record<string, unknown> {
   return {
     trade_id: t._id,
     signal_id: t.signalId,
@@ -148,6 +148,8 @@ function eventBody(t: TradeDoc): Record<string, unknown> {
     exchange_order_id: t.exchangeOrderId,
     reduce_only: t.reduceOnly,
     error: t.error || undefined,
+    error_code: outcome?.errorCode,
+    exchange_code: outcome?.exchangeCode,
   };
 }
 

@@ -8,3 +8,4 @@ export * from './fake-okx';
 export * from './pro-trader';
 export * from './service-clients';
 export * from './mailpit';
+export * from './webhook-receiver';

@@ -1,6 +1,6 @@
 import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { BillingService, serviceTokenInterceptor, type ServiceName, ServiceTokens, TradingService } from '@tbot/common';
+import { BillingService, NotificationsService, serviceTokenInterceptor, type ServiceName, ServiceTokens, TradingService } from '@tbot/common';
 import type { Stack } from '../stack';
 
 type StackSecret = Pick<Stack, 'serviceTokenSecret'>;
@@ -20,9 +20,9 @@ interface ClientOptions {
 }
 
 /** A client of one of the stack's services, signing its calls for that service. */
-function stackClient<S extends typeof BillingService | typeof TradingService>(
+function stackClient<S extends typeof BillingService | typeof TradingService | typeof NotificationsService>(
   service: S,
-  audience: 'billing' | 'trading',
+  audience: 'billing' | 'trading' | 'notifications',
   stack: StackSecret,
   baseUrl: string,
   opts: ClientOptions,
@@ -43,4 +43,8 @@ export function stackBillingClient(stack: StackSecret & Pick<Stack, 'billingUrl'
 
 export function stackTradingClient(stack: StackSecret & Pick<Stack, 'tradingUrl'>, opts: ClientOptions = {}): Client<typeof TradingService> {
   return stackClient(TradingService, 'trading', stack, stack.tradingUrl, opts);
+}
+
+export function stackNotificationsClient(stack: StackSecret & Pick<Stack, 'notificationsUrl'>, opts: ClientOptions = {}): Client<typeof NotificationsService> {
+  return stackClient(NotificationsService, 'notifications', stack, stack.notificationsUrl, opts);
 }

@@ -37,6 +37,8 @@ export interface OrderOutcome {
   error?: string;
   /** For rejected/failed: exchange_rejected (a retry will not help) or exchange_unavailable. */
   errorCode?: 'exchange_rejected' | 'exchange_unavailable';
+  /** OKX's own code for a refusal (sCode, else code), for the user and the trading.order.* events. */
+  exchangeCode?: string;
 }
 
 /** A position as the exchange (or the paper book) holds it. */

@@ -70,7 +70,7 @@ export class OkxExecutor implements OrderExecutor {
           return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials' };
         }
         if (err instanceof ccxt.ExchangeError) {
-          return { status: 'rejected', errorCode: 'exchange_rejected', error: okxMessage(err) };
+          return { status: 'rejected', errorCode: 'exchange_rejected', error: okxMessage(err), exchangeCode: okxCode(err) };
         }
         throw err;
       }
@@ -94,7 +94,7 @@ export class OkxExecutor implements OrderExecutor {
       if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
         return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials' };
       }
-      if (err instanceof ccxt.ExchangeError) return { status: 'rejected', errorCode: 'exchange_rejected', error: `leverage ${req.leverage}x: ${okxMessage(err)}` };
+      if (err instanceof ccxt.ExchangeError) return { status: 'rejected', errorCode: 'exchange_rejected', error: `leverage ${req.leverage}x: ${okxMessage(err)}`, exchangeCode: okxCode(err) };
       throw err;
     }
   }
@@ -166,4 +166,11 @@ function okxMessage(err: unknown): string {
   const text = (err as Error).message;
   const s = /"sMsg":"([^"]+)"/.exec(text) ?? /"msg":"([^"]+)"/.exec(text);
   return s?.[1] ?? text.slice(0, 200);
+}
+
+/** OKX's code for the refusal: the order's sCode, else the request's code ("0" means none). */
+function okxCode(err: unknown): string | undefined {
+  const text = (err as Error).message;
+  const c = /"sCode":"(\d+)"/.exec(text) ?? /"code":"(\d+)"/.exec(text);
+  return c?.[1] && c[1] !== '0' ? c[1] : undefined;
 }
