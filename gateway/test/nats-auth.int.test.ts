@@ -199,6 +199,12 @@ describe('NATS with a user per service (deploy/nats/auth.conf)', () => {
     let logFrom = 0;
 
     beforeAll(async () => {
+      // The server's log reaches us through a pipe: let the refusals above arrive first, or
+      // a late one would count against the services.
+      for (let seen = -1; seen !== natsLog.length; ) {
+        seen = natsLog.length;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
       logFrom = natsLog.length;
       h = await startBillingHarness({
         env: { NATS_URL: url },
