@@ -22,6 +22,8 @@ export const notificationsConfigSchema = z
   DELIVERY_LEASE_MS: env.positiveInt(60_000),
   /** How often due retries, digests and abandoned claims are looked for. */
   RETRY_SCAN_INTERVAL_MS: env.positiveInt(2_000),
+  /** How often notification_backlog_age_seconds is measured. */
+  BACKLOG_SCAN_INTERVAL_MS: env.positiveInt(5_000),
   /** First retry delay; each next one ×4 (±20 % jitter), up to RETRY_MAX_DELAY_MS. */
   RETRY_BASE_MS: env.positiveInt(10_000),
   RETRY_MAX_DELAY_MS: env.positiveInt(12 * 3_600_000),

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
         digestThreshold: config.DIGEST_FILLS_PER_MINUTE,
       },
     );
-    const scheduler = new RetryScheduler(deliveries, dispatcher, metrics, logger, { intervalMs: config.RETRY_SCAN_INTERVAL_MS, batchSize: 64, backlogIntervalMs: 5_000 });
+    const scheduler = new RetryScheduler(deliveries, dispatcher, metrics, logger, { intervalMs: config.RETRY_SCAN_INTERVAL_MS, batchSize: 64, backlogIntervalMs: config.BACKLOG_SCAN_INTERVAL_MS });
     scheduler.start();
     const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256 });
     intake.start();
