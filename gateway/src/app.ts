@@ -8,6 +8,7 @@ import { sendError } from './http-errors';
 import type { Metrics } from './metrics';
 import { userTokenVerifier } from './auth';
 import { rateLimit, type RateLimiters } from './rate-limit';
+import { notificationRoutes } from './routes/notifications';
 import { healthRoutes } from './routes/ops';
 import { paystackRoutes, paystackWebhook } from './routes/paystack';
 import { stripeRoutes, stripeWebhook } from './routes/stripe';
@@ -53,6 +54,7 @@ export function createApp(
   app.use('/api/payments/stripe', stripeRoutes(config, clients, metrics, logger, limiters, verifyUser));
   app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters, verifyUser));
   app.use('/api/tradingview', tradingViewRoutes(config, alerts, metrics, logger, limiters));
+  app.use('/api/notifications', notificationRoutes(clients, logger));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.

@@ -13,6 +13,8 @@ export const gatewayConfigSchema = z.object({
   OPS_PORT: env.port(9465),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   TRADING_URL: env.url().default('http://127.0.0.1:50052'),
+  /** The notifications service (email unsubscribe links). */
+  NOTIFICATIONS_URL: env.url().default('http://127.0.0.1:50053'),
   /** Deadline of every call to an internal service. */
   RPC_TIMEOUT_MS: env.positiveInt(5_000),
   /** Public base URL of this gateway, for the Paystack callback URL. */

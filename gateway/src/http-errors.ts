@@ -25,8 +25,9 @@ export function sendRpcError(res: ServerResponse, err: unknown): void {
   const ce = ConnectError.from(err);
   switch (ce.code) {
     case Code.InvalidArgument:
-      // Billing names the precise problem (e.g. unknown_plan) in the error-code trailer.
-      return sendError(res, 400, ce.metadata.get('error-code') ?? 'invalid_request', ce.rawMessage);
+      // Billing names the precise problem (e.g. unknown_plan) in the error-code trailer,
+      // notifications in x-error-reason (e.g. invalid_token).
+      return sendError(res, 400, ce.metadata.get('error-code') ?? ce.metadata.get('x-error-reason') ?? 'invalid_request', ce.rawMessage);
     case Code.NotFound:
       return sendError(res, 404, 'not_found', ce.rawMessage);
     case Code.AlreadyExists:

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     if (!config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL) logger.warn('neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set: signed-in routes answer 503');
 
     const clients = createRpcClients(
-      { billing: config.BILLING_URL, trading: config.TRADING_URL },
+      { billing: config.BILLING_URL, trading: config.TRADING_URL, notifications: config.NOTIFICATIONS_URL },
       config.RPC_TIMEOUT_MS,
       new ServiceTokens('gateway', config.SERVICE_TOKEN_SECRET[0]!),
     );

@@ -157,6 +157,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         PUBLIC_BASE_URL: `http://127.0.0.1:${resolvedGatewayPort}`,
         BILLING_URL: billingUrl,
         TRADING_URL: tradingUrl,
+        NOTIFICATIONS_URL: notificationsUrl,
         ...opts.serviceEnv?.gateway,
       },
       notifications: {

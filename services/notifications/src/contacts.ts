@@ -31,6 +31,14 @@ export class Contacts {
     await this.docs.updateOne({ _id: userId }, { $set: { email, emailAt: at, emailGone: false } }, { upsert: true });
   }
 
+  /**
+   * The user gave an address themselves (SetEmailAddress): it is the newest, and clears a
+   * bounce mark even when it is the same address (the user says it works again).
+   */
+  async setEmail(userId: string, email: string, at = new Date()): Promise<void> {
+    await this.docs.updateOne({ _id: userId }, { $set: { email, emailAt: at, emailGone: false } }, { upsert: true });
+  }
+
   async emailOf(userId: string): Promise<string | undefined> {
     const doc = await this.docs.findOne({ _id: userId });
     return doc && !doc.emailGone ? doc.email : undefined;

@@ -20,8 +20,8 @@ export interface DestinationSource {
 /** What the Telegram channel's `TelegramLinks` offers (chat ids as strings). */
 export interface TelegramLinksLike {
   chatsFor(userId: string): Promise<string[]>;
-  unbindChat(chatId: string): Promise<void>;
-  moveChat(from: string, to: string): Promise<void>;
+  unbindChat(chatId: string): Promise<unknown>;
+  moveChat(from: string, to: string): Promise<unknown>;
 }
 
 /** Adapts the Telegram channel's chat links to a DestinationSource. */
@@ -29,6 +29,8 @@ export function telegramDestinations(links: TelegramLinksLike): DestinationSourc
   return {
     channel: 'telegram',
     addressesFor: (userId) => links.chatsFor(userId),
-    gone: (chatId, movedTo) => (movedTo ? links.moveChat(chatId, movedTo) : links.unbindChat(chatId)),
+    gone: async (chatId, movedTo) => {
+      await (movedTo ? links.moveChat(chatId, movedTo) : links.unbindChat(chatId));
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { currentTrace, type Logger } from '@tbot/common';
 import { nextRetry, type BackoffPolicy } from './backoff';
@@ -12,6 +13,9 @@ import type { PreferenceStore } from './preference-store';
 import { decide, modeFor } from './preferences';
 
 const tracer = trace.getTracer('@tbot/notifications');
+
+/** 12 hex characters of SHA-256: enough to tell a user's destinations apart in a trace, not to recover one. */
+export const destinationHash = (address: string): string => createHash('sha256').update(`notification-destination:${address}`).digest('hex').slice(0, 12);
 
 export interface DispatcherOptions {
   /** This replica's name in claims (host + pid). */
@@ -106,35 +110,50 @@ export class Dispatcher {
 
   /** One attempt, if the delivery is due and nobody else holds it. Returns the record after it. */
   async attempt(id: string): Promise<DeliveryDoc | null> {
-    const { deliveries, channels, logger } = this.d;
+    const { deliveries, channels } = this.d;
     const claimed = await deliveries.claim(id, this.opts.owner, this.opts.leaseMs);
     if (!claimed) return null;
-    const parent = claimed.trace ? propagation.extract(ROOT_CONTEXT, claimed.trace) : context.active();
-    return tracer.startActiveSpan(`notification ${claimed.channel} send`, { kind: SpanKind.INTERNAL, attributes: { 'notification.channel': claimed.channel, 'notification.delivery_id': claimed._id } }, parent, async (span) => {
+    const channel = channels.get(claimed.channel);
+    let outcome: DeliveryOutcome;
+    if (!channel) {
+      outcome = { kind: 'retry', reason: 'channel_not_configured' };
+    } else {
+      const notification = await this.notificationOf(claimed);
+      outcome = notification ? await this.send(channel, claimed, notification) : { kind: 'failed', reason: 'nothing_to_send' };
+    }
+    return this.settle(claimed, outcome);
+  }
+
+  /**
+   * One call to the other end, in a CLIENT span that continues the event's trace (the
+   * context stored with the delivery comes from the NATS consume span), so a trace runs
+   * gateway → NATS → notifications → the Telegram/SMTP/HTTP call, retries included. The
+   * span carries no address: a hash tells destinations apart without naming them.
+   */
+  private send(channel: Channel, doc: DeliveryDoc, notification: Notification): Promise<DeliveryOutcome> {
+    const parent = doc.trace ? propagation.extract(ROOT_CONTEXT, doc.trace) : context.active();
+    const attempt = doc.attempts.length + 1;
+    const attributes = {
+      'notification.channel': doc.channel,
+      'notification.event_type': notification.type,
+      'notification.delivery_id': doc._id,
+      'notification.attempt': attempt,
+      'notification.destination_hash': destinationHash(doc.address),
+    };
+    return tracer.startActiveSpan(`notification ${doc.channel} send`, { kind: SpanKind.CLIENT, attributes }, parent, async (span) => {
+      let outcome: DeliveryOutcome;
       try {
-        const channel = channels.get(claimed.channel);
-        let outcome: DeliveryOutcome;
-        if (!channel) {
-          outcome = { kind: 'retry', reason: 'channel_not_configured' };
-        } else {
-          const notification = await this.notificationOf(claimed);
-          if (!notification) {
-            outcome = { kind: 'failed', reason: 'nothing_to_send' };
-          } else {
-            try {
-              outcome = await channel.send({ channel: claimed.channel, address: claimed.address }, notification, { deliveryId: claimed._id, attempt: claimed.attempts.length + 1 });
-            } catch (err) {
-              // A channel should classify, not throw; a throw is treated as transient.
-              logger.warn({ err, delivery_id: claimed._id, channel: claimed.channel }, 'channel threw; will retry');
-              outcome = { kind: 'retry', reason: `channel_error:${(err as Error).message.slice(0, 200)}` };
-            }
-          }
-        }
-        if (outcome.kind !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.kind}: ${outcome.reason}` });
-        return await this.settle(claimed, outcome);
-      } finally {
-        span.end();
+        outcome = await channel.send({ channel: doc.channel, address: doc.address }, notification, { deliveryId: doc._id, attempt });
+      } catch (err) {
+        // A channel should classify, not throw; a throw is treated as transient.
+        this.d.logger.warn({ err, delivery_id: doc._id, channel: doc.channel }, 'channel threw; will retry');
+        outcome = { kind: 'retry', reason: `channel_error:${(err as Error).message.slice(0, 200)}` };
       }
+      span.setAttribute('notification.outcome', outcome.kind);
+      if (outcome.statusCode) span.setAttribute('notification.status_code', outcome.statusCode);
+      if (outcome.kind !== 'delivered') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.kind });
+      span.end();
+      return outcome;
     });
   }
 

@@ -19,12 +19,14 @@ import {
   startRpcServer,
 } from '@tbot/common';
 import type { Channel, ChannelName } from './channel';
+import { createEmail } from './channels/email/setup';
+import { createTelegram, type TelegramSetup } from './channels/telegram/setup';
 import { WebhookEndpoints } from './channels/webhook/endpoints';
 import { WebhookChannel } from './channels/webhook/webhook-channel';
 import { loadNotificationsConfig } from './config';
 import { Contacts } from './contacts';
 import { Deliveries } from './deliveries';
-import type { DestinationSource } from './destinations';
+import { telegramDestinations, type DestinationSource } from './destinations';
 import { FillDigests } from './digest';
 import { Dispatcher } from './dispatcher';
 import { EventIntake } from './intake';
@@ -92,9 +94,28 @@ async function main(): Promise<void> {
     );
     register(webhook, endpoints.destinations());
     if (config.WEBHOOK_ALLOW_PRIVATE_TARGETS) logger.warn('WEBHOOK_ALLOW_PRIVATE_TARGETS=true: outbound webhooks may reach private addresses (local and test setups only)');
-    // Telegram (TELEGRAM_BOT_TOKEN) and email (SMTP_URL) register here the same way:
-    //   register(new TelegramChannel(…), telegramDestinations(links));
-    //   register(new EmailChannel(…), contacts.emailDestinations());
+    let telegram: TelegramSetup | undefined;
+    if (config.TELEGRAM_BOT_TOKEN) {
+      telegram = await createTelegram(mongo, {
+        token: config.TELEGRAM_BOT_TOKEN,
+        apiBase: config.TELEGRAM_API_BASE,
+        pollTimeoutSec: config.TELEGRAM_POLL_TIMEOUT_SECONDS,
+        logger,
+      });
+      register(telegram.channel, telegramDestinations(telegram.links));
+    } else {
+      logger.info('TELEGRAM_BOT_TOKEN is not set: no Telegram messages, no chat linking');
+    }
+    const unsubscribeSecrets = config.NOTIFICATIONS_UNSUBSCRIBE_SECRET ?? [];
+    if (config.SMTP_URL) {
+      // The schema requires the other three with SMTP_URL.
+      register(
+        createEmail({ smtpUrl: config.SMTP_URL, from: config.SMTP_FROM!, publicBaseUrl: config.PUBLIC_BASE_URL!, secret: unsubscribeSecrets[0]!, logger }),
+        contacts.emailDestinations(),
+      );
+    } else {
+      logger.info('SMTP_URL is not set: no emails');
+    }
 
     dispatcher = new Dispatcher(
       { deliveries, preferences, contacts, digests, channels, sources, metrics, logger },
@@ -105,10 +126,13 @@ async function main(): Promise<void> {
         digestThreshold: config.DIGEST_FILLS_PER_MINUTE,
       },
     );
-    const scheduler = new RetryScheduler(deliveries, dispatcher, metrics, logger, { intervalMs: config.RETRY_SCAN_INTERVAL_MS, batchSize: 64, backlogIntervalMs: 5_000 });
+    const scheduler = new RetryScheduler(deliveries, dispatcher, metrics, logger, { intervalMs: config.RETRY_SCAN_INTERVAL_MS, batchSize: 64, backlogIntervalMs: config.BACKLOG_SCAN_INTERVAL_MS });
     scheduler.start();
     const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256 });
     intake.start();
+    // Chat linking (/start <code>, /stop) by long polling; one poller per bot is what
+    // Telegram allows, a second replica's polls answer 409 and it waits (updates-poller.ts).
+    telegram?.poller.start();
     // Digests and claims a day old are history (the deliveries keep what they need).
     const prune = every(3_600_000, 'digest and claim prune', logger, async () => {
       const dayAgo = new Date(Date.now() - 86_400_000);
@@ -123,6 +147,9 @@ async function main(): Promise<void> {
       dispatcher,
       endpoints,
       webhook,
+      contacts,
+      telegramLinks: telegram?.links,
+      unsubscribeSecrets,
       logger,
       opts: {
         allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
@@ -151,6 +178,7 @@ async function main(): Promise<void> {
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['event intake', () => intake.stop()],
+      ['telegram updates poller', async () => telegram?.poller.stop()],
       ['retry scheduler', () => scheduler.stop()],
       ['attempts in flight', () => dispatcher!.stop()],
       ['prune', () => prune.stop()],

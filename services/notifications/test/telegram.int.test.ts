@@ -119,7 +119,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
     const outcome = await channel.send(tg('1001'), note('Order filled: BTC-USDT-SWAP', 'Bought 0.5 <contracts> at 64,250.5 & fees _*[]', true), attempt);
     expect(outcome.kind).toBe('delivered');
     const sent = fake.sent.at(-1)!;
-    expect(outcome).toEqual({ kind: 'delivered', providerId: String(sent.messageId) });
+    expect(outcome).toEqual({ kind: 'delivered', providerId: String(sent.messageId), statusCode: 200 });
     expect(sent.parseMode).toBe('HTML');
     expect(sent.visibleText).toBe('Order filled: BTC-USDT-SWAP\nBought 0.5 <contracts> at 64,250.5 & fees _*[]');
     expect(sent.disableNotification).toBe(true);
@@ -138,7 +138,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
   it('honours retry_after on 429: nothing reaches the chat before it', async () => {
     fake.rateLimitNext(1, 2);
     const first = await channel.send(tg('1201'), note('limited', 'x'), attempt);
-    expect(first).toEqual({ kind: 'retry', reason: 'Too Many Requests: retry after 2', afterMs: 2000 });
+    expect(first).toEqual({ kind: 'retry', reason: 'Too Many Requests: retry after 2', afterMs: 2000, statusCode: 429 });
     const limitedAt = fake.callsOf('sendMessage').at(-1)!.at;
     expect(fake.messagesTo(1201)).toHaveLength(0);
     // The dispatcher would wait afterMs; even a caller that does not is held by the limiter.
@@ -149,7 +149,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
 
   it('5xx and unreachable → retry; a send that gets no answer in time → retry', async () => {
     fake.serverErrorNext(1, 502);
-    expect(await channel.send(tg('1301'), note('a', 'b'), attempt)).toEqual({ kind: 'retry', reason: 'Bad Gateway' });
+    expect(await channel.send(tg('1301'), note('a', 'b'), attempt)).toEqual({ kind: 'retry', reason: 'Bad Gateway', statusCode: 502 });
     expect(fake.messagesTo(1301)).toHaveLength(0);
 
     const silent: TestServer = await listen(() => undefined); // accepts, never answers
@@ -167,7 +167,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
     expect(await links.chatsFor('user-2')).toEqual(['2001']);
     fake.blockChat(2001);
     const o = await channel.send(tg('2001'), note('a', 'b'), attempt);
-    expect(o).toEqual({ kind: 'gone', reason: 'Forbidden: bot was blocked by the user' });
+    expect(o).toEqual({ kind: 'gone', reason: 'Forbidden: bot was blocked by the user', statusCode: 403 });
     await links.unbindChat('2001');
     expect(await links.chatsFor('user-2')).toEqual([]);
   });
@@ -176,7 +176,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
     await links.handleUpdate(update(-3001, `/start ${(await links.createCode('user-3')).code}`));
     fake.migrateChat(-3001, -1003001);
     const o = await channel.send(tg('-3001'), note('a', 'b'), attempt);
-    expect(o).toEqual({ kind: 'gone', reason: 'Bad Request: group chat was upgraded to a supergroup chat', movedTo: '-1003001' });
+    expect(o).toEqual({ kind: 'gone', reason: 'Bad Request: group chat was upgraded to a supergroup chat', movedTo: '-1003001', statusCode: 400 });
     expect(await links.moveChat('-3001', o.kind === 'gone' ? o.movedTo! : '')).toBe(1);
     expect(await links.moveChat('-3001', '-1003001')).toBe(0); // twice is harmless
     expect(await links.chatsFor('user-3')).toEqual(['-1003001']);
@@ -250,7 +250,7 @@ describe('Telegram channel against the fake Bot API and FerretDB', () => {
   it('never lets the bot token into logs, errors or outcomes', async () => {
     const wrong = new TelegramChannel({ token: `${TOKEN}x`, apiBase: fake.url, logger });
     const unauthorized = await wrong.send(tg('1001'), note('a', 'b'), attempt);
-    expect(unauthorized).toEqual({ kind: 'retry', reason: 'bot token rejected: Unauthorized' });
+    expect(unauthorized).toEqual({ kind: 'retry', reason: 'bot token rejected: Unauthorized', statusCode: 401 });
     await wrong.close();
     // fetch puts the whole URL, token included, into "Failed to parse URL from …".
     const broken = new TelegramChannel({ token: TOKEN, apiBase: 'http://exa mple.invalid', logger });

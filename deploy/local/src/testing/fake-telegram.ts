@@ -54,6 +54,7 @@ export class FakeTelegram {
   private readonly blocked = new Set<string>();
   private readonly migrated = new Map<string, string>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly delays = new Map<string, number[]>();
   private pollWaiters: Array<{ wake: (reason: 'update' | 'conflict') => void }> = [];
 
   constructor(
@@ -134,6 +135,17 @@ export class FakeTelegram {
     this.addFaults(method, n, { status, body: { ok: false, error_code: status, description: status === 502 ? 'Bad Gateway' : 'Internal Server Error' } });
   }
 
+  /**
+   * The next n calls of `method` are carried out at once (a message is sent) but answered
+   * only after delayMs: Telegram accepted it and the answer is late, the window in which a
+   * sender that dies cannot know it was delivered.
+   */
+  delayNext(n: number, delayMs: number, method = 'sendMessage'): void {
+    const list = this.delays.get(method) ?? [];
+    for (let i = 0; i < n; i++) list.push(delayMs);
+    this.delays.set(method, list);
+  }
+
   /** The next n getUpdates get 409, as when a webhook is set or another instance polls. */
   conflictNext(n: number): void {
     this.addFaults('getUpdates', n, {
@@ -196,6 +208,18 @@ export class FakeTelegram {
         });
       case 'sendMessage': {
         const r = this.sendMessage(params);
+        const delay = this.delays.get(method)?.shift();
+        if (delay) {
+          // Ends early when the client is gone (killed): no timer outlives the test.
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, delay);
+            res.once('close', () => {
+              clearTimeout(t);
+              resolve();
+            });
+          });
+        }
+        if (res.destroyed) return;
         return reply(r.status, r.body, chatId);
       }
       case 'getUpdates':

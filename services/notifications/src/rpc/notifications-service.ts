@@ -18,11 +18,14 @@ import {
 import { EVENT_TYPES } from '../catalogue';
 import type { EndpointDoc, WebhookEndpoints } from '../channels/webhook/endpoints';
 import { webhookPayload, type WebhookChannel } from '../channels/webhook/webhook-channel';
+import type { TelegramLinks } from '../channels/telegram/telegram-links';
+import type { Contacts } from '../contacts';
 import type { Deliveries, DeliveryDoc } from '../deliveries';
 import type { Dispatcher } from '../dispatcher';
 import { newId } from '../ids';
 import type { PreferenceStore } from '../preference-store';
 import { CHANNELS, isChannelName, modeFor, type UserPreferences } from '../preferences';
+import { contactRpcs } from './contact-rpcs';
 import { descriptionOf, endpointUrlOf, eventTypesOf, idOf, invalid, pageOf, preferenceOf, userIdOf } from './validate';
 
 export interface NotificationsServiceDeps {
@@ -31,6 +34,11 @@ export interface NotificationsServiceDeps {
   dispatcher: Dispatcher;
   endpoints: WebhookEndpoints;
   webhook: WebhookChannel;
+  contacts: Contacts;
+  /** Undefined without TELEGRAM_BOT_TOKEN. */
+  telegramLinks: TelegramLinks | undefined;
+  /** Verify unsubscribe links (empty without email). */
+  unsubscribeSecrets: readonly string[];
   logger: Logger;
   opts: { allowPrivateTargets: boolean; maxEndpointsPerUser: number; secretOverlapSeconds: number };
 }
@@ -86,6 +94,7 @@ const notFound = (what: string) => new ConnectError(`not_found: no such ${what}`
 export function notificationsService(d: NotificationsServiceDeps): ServiceImpl<typeof NotificationsService> {
   const { preferences, deliveries, dispatcher, endpoints, webhook, logger, opts } = d;
   return {
+    ...contactRpcs({ contacts: d.contacts, preferences, telegramLinks: d.telegramLinks, unsubscribeSecrets: d.unsubscribeSecrets, logger }),
     async getPreferences(req) {
       const userId = userIdOf(req.userId);
       return preferencesMessage(userId, await preferences.of(userId));

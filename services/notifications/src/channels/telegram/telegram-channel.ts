@@ -79,7 +79,8 @@ export class TelegramChannel implements Channel {
         { signal: this.inFlight.signal },
       );
       status = answer.status;
-      outcome = classifySendAnswer(answer);
+      // The HTTP status goes into the delivery's attempt list (403, 429 are what support asks about).
+      outcome = { ...classifySendAnswer(answer), statusCode: answer.status };
     } catch (err) {
       // A timeout may still have delivered the message: the dispatcher's record bounds the
       // duplicate this retry can cause.
