@@ -23,9 +23,13 @@ export interface AlertIntake {
  * its own subject under it. The answer is awaited only after JetStream has the alert, but
  * listened for before it is published, so a fast answer is never missed.
  */
-export function createAlertIntake(nc: NatsConnection, js: JetStreamClient, publishTimeoutMs: number): AlertIntake {
+export function createAlertIntake(
+  nc: NatsConnection,
+  js: JetStreamClient,
+  opts: { publishTimeoutMs: number; maxWaiting: number },
+): AlertIntake {
   const inbox = newInbox(nc);
-  const waiting = new Map<string, (answer: SubmitSignalResponse) => void>();
+  const waiting = new Map<string, (answer: SubmitSignalResponse | undefined) => void>();
   let next = 0;
   const sub: Subscription = nc.subscribe(`${inbox}.*`, {
     callback: (err, msg) => {
@@ -41,7 +45,7 @@ export function createAlertIntake(nc: NatsConnection, js: JetStreamClient, publi
   });
   // Alerts of one event-loop turn leave in one socket write (see publish-per-turn.ts).
   const publish = startedPerTurn((m: { request: AlertRequest; replyTo: string }) =>
-    publishAlert(js, m.request, { msgId: randomUUID(), replyTo: m.replyTo, timeoutMs: publishTimeoutMs }),
+    publishAlert(js, m.request, { msgId: randomUUID(), replyTo: m.replyTo, timeoutMs: opts.publishTimeoutMs }),
   );
 
   return {
@@ -57,6 +61,13 @@ export function createAlertIntake(nc: NatsConnection, js: JetStreamClient, publi
           await publish({ request, replyTo });
         } catch (err) {
           throw new AlertNotStoredError((err as Error).message);
+        }
+        if (waiting.size > opts.maxWaiting) {
+          // A burst (a candle close): the trading service has a backlog and most of these
+          // would only get their 202 at the deadline, late for TradingView's 3 s on a busy
+          // host. Every one waiting is stored, so all are answered 202 now; single alerts
+          // still get their outcome.
+          for (const resolve of waiting.values()) resolve(undefined);
         }
         return await answer;
       } finally {

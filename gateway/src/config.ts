@@ -81,6 +81,11 @@ export const gatewayConfigSchema = z.object({
   TRADINGVIEW_MAX_BYTES: env.positiveInt(16 * 1024),
   /** TradingView gives up after 3 s: answer by then, 202 if the order is still on its way. */
   TRADINGVIEW_WAIT_MS: env.positiveInt(2000),
+  /**
+   * Alerts this gateway may hold waiting for their outcome; past it (a burst) every stored
+   * alert is answered 202 at once instead of at TRADINGVIEW_WAIT_MS.
+   */
+  TRADINGVIEW_MAX_WAITING: z.coerce.number().int().min(0).max(100_000).default(32),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     const js = nc.jetstream();
     const ingest = { publish: startedPerTurn((m: WebhookMessage) => publishWebhook(js, m, { timeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS })) };
     await ensureAlertStream(nc);
-    const alerts = createAlertIntake(nc, js, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
+    const alerts = createAlertIntake(nc, js, { publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS, maxWaiting: config.TRADINGVIEW_MAX_WAITING });
     const metrics = createMetrics();
     const limiters = new RateLimiters();
     const app = createApp(config, clients, ingest, alerts, metrics, logger, limiters);

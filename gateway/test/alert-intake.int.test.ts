@@ -13,6 +13,8 @@ import { until } from './support/until';
 
 const XFF = { 'x-forwarded-for': '52.89.214.238' };
 const MAX_AGE_SECONDS = 3;
+/** The second stack's TRADINGVIEW_WAIT_MS: long, so an answer before it is visibly not the deadline's. */
+const LONG_WAIT_MS = 8000;
 const alert = (secret: string, id = nextId('ord')) => ({ symbol: 'BTCUSDT', action: 'buy', price: '37000', strategy: 'intake', secret, id });
 
 describe('durable alert intake (ALERTS stream)', () => {
@@ -154,13 +156,16 @@ describe('durable alert intake (ALERTS stream)', () => {
   });
 });
 
-describe('durable alert intake: an alert that waited too long', () => {
+describe('durable alert intake: alerts the trading service cannot take yet', () => {
   let h: BillingHarness;
   let trading: ReturnType<typeof tradingClient>;
 
   beforeAll(async () => {
     h = await startBillingHarness({
-      serviceEnv: { gateway: { TRUST_PROXY: 'loopback', TRADINGVIEW_WAIT_MS: '1500' }, trading: { MAX_SIGNAL_AGE_SECONDS: String(MAX_AGE_SECONDS) } },
+      serviceEnv: {
+        gateway: { TRUST_PROXY: 'loopback', TRADINGVIEW_WAIT_MS: String(LONG_WAIT_MS), TRADINGVIEW_MAX_WAITING: '2' },
+        trading: { MAX_SIGNAL_AGE_SECONDS: String(MAX_AGE_SECONDS) },
+      },
     });
     trading = tradingClient(h.stack);
   });
@@ -174,8 +179,10 @@ describe('durable alert intake: an alert that waited too long', () => {
     await stopped.stop(10_000);
     let answer;
     try {
-      answer = await postAlert(h.stack.gatewayUrl, u.id, alert(u.secret), { headers: XFF });
-      await new Promise((r) => setTimeout(r, (MAX_AGE_SECONDS + 1) * 1000));
+      [answer] = await Promise.all([
+        postAlert(h.stack.gatewayUrl, u.id, alert(u.secret), { headers: XFF }),
+        new Promise((r) => setTimeout(r, (MAX_AGE_SECONDS + 1) * 1000)),
+      ]);
     } finally {
       await h.stack.startService('trading');
     }
@@ -188,4 +195,20 @@ describe('durable alert intake: an alert that waited too long', () => {
     expect((await trading.listTrades({ userId: u.id, pageSize: 5 })).trades).toHaveLength(0);
   });
 
+
+  it('answers a burst 202 as soon as it is stored once more than TRADINGVIEW_MAX_WAITING alerts wait, not at the deadline', async () => {
+    const u = await createProTrader(h.stack, 'intake');
+    const stopped = h.stack.children.get('trading')!;
+    await stopped.stop(10_000);
+    try {
+      const began = Date.now();
+      const answers = await Promise.all(Array.from({ length: 6 }, () => postAlert(h.stack.gatewayUrl, u.id, alert(u.secret), { headers: XFF })));
+      const tookMs = Date.now() - began;
+      expect(answers.map((a) => [a.status, a.body.status])).toEqual(answers.map(() => [202, 'accepted']));
+      // Nothing can answer them (trading is stopped): only the release makes them early.
+      expect(tookMs).toBeLessThan(LONG_WAIT_MS / 2);
+    } finally {
+      await h.stack.startService('trading');
+    }
+  });
 });
