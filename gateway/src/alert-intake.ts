@@ -21,8 +21,17 @@ export interface AlertIntake {
  * The gateway's side of the durable alert intake (services/common/src/alert-stream.ts):
  * one subscription on this replica's private inbox receives every answer, each alert names
  * its own subject under it. The answer is awaited only after JetStream has the alert, but
- * listened for before it is published, so a fast answer is never missed.
+ * listened for before it is published, so a fast answer is never missed. During a burst
+ * alerts are answered 202 as soon as they are stored.
  */
+/**
+ * How long after a burst's release stored alerts are answered at once: long enough to cover
+ * the burst's stragglers (their connections arrive over a second or two on a busy host),
+ * short enough that single alerts soon get their outcome (a refusal's 4xx) again. A single
+ * slow alert does not start it: its sender would lose the outcome of the next ones.
+ */
+const BEHIND_HOLD_MS = 5_000;
+
 export function createAlertIntake(
   nc: NatsConnection,
   js: JetStreamClient,
@@ -31,6 +40,8 @@ export function createAlertIntake(
   const inbox = newInbox(nc);
   const waiting = new Map<string, (answer: SubmitSignalResponse | undefined) => void>();
   let next = 0;
+  /** Until then a burst is being taken in: stored alerts are answered at once. */
+  let behindUntil = 0;
   const sub: Subscription = nc.subscribe(`${inbox}.*`, {
     callback: (err, msg) => {
       if (err) return;
@@ -65,9 +76,12 @@ export function createAlertIntake(
         if (waiting.size > opts.maxWaiting) {
           // A burst (a candle close): the trading service has a backlog and most of these
           // would only get their 202 at the deadline, late for TradingView's 3 s on a busy
-          // host. Every one waiting is stored, so all are answered 202 now; single alerts
-          // still get their outcome.
+          // host. Every one waiting is stored, so all are answered 202 now, and so are the
+          // burst's stragglers for a while; single alerts still get their outcome.
+          behindUntil = Date.now() + BEHIND_HOLD_MS;
           for (const resolve of waiting.values()) resolve(undefined);
+        } else if (Date.now() < behindUntil) {
+          return undefined;
         }
         return await answer;
       } finally {

@@ -90,10 +90,18 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Connections the kernel may hold for us before they are accepted. Node asks for 511; a
+ * candle close brings hundreds of TradingView connections in the same instant, and a SYN
+ * dropped from a full queue is only retried after a second (then three), past
+ * TradingView's 3 s. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 function listen(server: Server, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.listen({ port, backlog: LISTEN_BACKLOG }, () => resolve());
   });
 }
 
