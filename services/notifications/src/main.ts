@@ -11,6 +11,7 @@ import {
   isNatsConnected,
   NotificationsService,
   onShutdown,
+  parseMasterKeys,
   pingMongo,
   registerHealth,
   registerReflection,
@@ -19,6 +20,8 @@ import {
   startRpcServer,
 } from '@tbot/common';
 import type { Channel, ChannelName } from './channel';
+import { AlertActivity } from './alert-activity';
+import { EndpointSecretBox } from './channels/webhook/endpoint-secrets';
 import { WebhookEndpoints } from './channels/webhook/endpoints';
 import { WebhookChannel } from './channels/webhook/webhook-channel';
 import { loadNotificationsConfig } from './config';
@@ -31,6 +34,7 @@ import { EventIntake } from './intake';
 import { createNotificationMetrics } from './metrics';
 import { PreferenceStore } from './preference-store';
 import { RetryScheduler } from './retry-scheduler';
+import { SilenceWatcher } from './silence-watcher';
 import { notificationsService } from './rpc/notifications-service';
 
 async function main(): Promise<void> {
@@ -45,8 +49,11 @@ async function main(): Promise<void> {
     const preferences = new PreferenceStore(mongo);
     const contacts = new Contacts(mongo);
     const digests = new FillDigests(mongo);
-    const endpoints = new WebhookEndpoints(mongo);
+    const endpoints = new WebhookEndpoints(mongo, new EndpointSecretBox(parseMasterKeys(config.NOTIFICATIONS_MASTER_KEY, 'NOTIFICATIONS_MASTER_KEY')));
+    const activity = new AlertActivity(mongo);
     await Promise.all([deliveries.init(), contacts.init(), digests.init(), endpoints.init()]);
+    // Plaintext secrets from before sealing, and blobs under a retired master key, re-sealed.
+    await endpoints.sealStored(logger);
 
     const registry = createRegistry();
     const metrics = createNotificationMetrics(registry);
@@ -107,8 +114,11 @@ async function main(): Promise<void> {
     );
     const scheduler = new RetryScheduler(deliveries, dispatcher, metrics, logger, { intervalMs: config.RETRY_SCAN_INTERVAL_MS, batchSize: 64, backlogIntervalMs: 5_000 });
     scheduler.start();
-    const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256 });
+    const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256, activity });
     intake.start();
+    const silence = new SilenceWatcher(mongo, { preferences, activity, dispatcher, logger }, config.SILENCE_CHECK_INTERVAL_MS);
+    await silence.init();
+    silence.start();
     // Digests and claims a day old are history (the deliveries keep what they need).
     const prune = every(3_600_000, 'digest and claim prune', logger, async () => {
       const dayAgo = new Date(Date.now() - 86_400_000);
@@ -152,6 +162,7 @@ async function main(): Promise<void> {
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['event intake', () => intake.stop()],
       ['retry scheduler', () => scheduler.stop()],
+      ['silence watcher', () => silence.stop()],
       ['attempts in flight', () => dispatcher!.stop()],
       ['prune', () => prune.stop()],
       ['channels', () => Promise.all([...channels.values()].map((c) => c.close()))],
