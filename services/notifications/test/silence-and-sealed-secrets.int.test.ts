@@ -139,6 +139,8 @@ describe('silence notices and sealed endpoint secrets', () => {
     const all = silentFor(u.id);
     expect(all).toHaveLength(2);
     expect(new Set(all.map((r) => r.json.event_id)).size).toBe(2);
-    expect((await db.collection('silence_notices').countDocuments({ userId: u.id })) ).toBe(2);
+    expect(await db.collection('silence_notices').countDocuments({ userId: u.id })).toBe(2);
+    // Dispatched by one replica each time (the delivery key alone would hide a second dispatch).
+    expect(h.logs.filter((l) => l.includes('no TradingView alert for longer than the user set') && l.includes(u.id))).toHaveLength(2);
   });
 });

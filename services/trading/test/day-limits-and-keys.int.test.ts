@@ -2,7 +2,7 @@ import { SignalStatus } from '@tbot/common';
 import { canConnect, freePort, SERVICE_NODE_ARGS, SERVICES, spawnChild, waitFor, type Child } from '@tbot/local-stack';
 import { createProTrader, stackTradingClient, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import mongoose from 'mongoose';
-import { connect, DeliverPolicy, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 
 // On real processes (two trading replicas on one MongoDB and NATS): a day-long risk rule is
 // announced once however many signals it refuses and whichever replica refuses them, and
@@ -49,7 +49,7 @@ describe('trading.risk.limit_reached and trading.exchange.keys_rejected', () => 
 
   /** Every message of `subject` on the TRADING stream for this user, read from the start. */
   async function published(subject: string, userId: string): Promise<Array<{ msgId: string; body: Record<string, unknown> }>> {
-    const consumer = await nc.jetstream().consumers.get('TRADING', { filterSubjects: subject, deliver_policy: DeliverPolicy.All });
+    const consumer = await nc.jetstream().consumers.get('TRADING', { filterSubjects: subject });
     const out: Array<{ msgId: string; body: Record<string, unknown> }> = [];
     const batch = await consumer.fetch({ max_messages: 1000, expires: 1500 });
     for await (const m of batch) {
@@ -86,6 +86,8 @@ describe('trading.risk.limit_reached and trading.exchange.keys_rejected', () => 
     const day = new Date().toISOString().slice(0, 10);
     expect(events).toHaveLength(1);
     expect(events[0]).toEqual({ msgId: `limit:${id}|trading_disabled|${day}`, body: expect.objectContaining({ user_id: id, rule: 'trading_disabled', day, limit: 0, value: 0 }) });
+    // Announced by one replica once (the Nats-Msg-Id and the outbox would hide a second emit).
+    expect(h.logs.filter((l) => l.includes('risk limit reached') && l.includes(id))).toHaveLength(1);
     // Every refusal is still its own signal.rejected.
     expect(await settle('trading.signal.rejected', id, 6)).toHaveLength(6);
   });
@@ -131,6 +133,8 @@ describe('trading.risk.limit_reached and trading.exchange.keys_rejected', () => 
       }
       const first = await settle('trading.exchange.keys_rejected', id, 1);
       expect(first).toHaveLength(1);
+      const announced = () => h.logs.filter((l) => l.includes('OKX refused the API keys') && l.includes(id)).length;
+      expect(announced()).toBe(1);
       expect(first[0]!.body).toMatchObject({ user_id: id, mode: 'okx-demo', exchange_code: '50111', message: 'Invalid OK-ACCESS-KEY' });
       expect(first[0]!.msgId).toMatch(new RegExp(`^keys:${id}\\|\\d+$`));
       // No key material in the event.
@@ -143,12 +147,14 @@ describe('trading.risk.limit_reached and trading.exchange.keys_rejected', () => 
       const after = await settle('trading.exchange.keys_rejected', id, 2);
       expect(after).toHaveLength(2);
       expect(new Set(after.map((e) => e.msgId)).size).toBe(2);
+      expect(announced()).toBe(2);
 
       // The right keys: the signal goes through and nothing more is announced.
       await saveKeys('okx-key-made-after-deleting-the-old');
       const ok = await two!.submitSignal({ userId: id, body: signal(secret, 'keys-ok'), waitMs: 5000 });
       expect(ok.status).toBe(SignalStatus.EXECUTED);
       expect(await settle('trading.exchange.keys_rejected', id, 2)).toHaveLength(2);
+      expect(announced()).toBe(2);
     } finally {
       h.okx.setCredentials(TEST_SECRETS.okx);
     }
