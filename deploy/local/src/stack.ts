@@ -170,6 +170,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         METRICS_PORT: String(notificationsMetricsPort),
         // The local stack's endpoints (a receiver on this machine) are private addresses.
         WEBHOOK_ALLOW_PRIVATE_TARGETS: baseEnv.WEBHOOK_ALLOW_PRIVATE_TARGETS || 'true',
+        NOTIFICATIONS_MASTER_KEY: baseEnv.NOTIFICATIONS_MASTER_KEY || localSecret(opts.dataDir, 'notifications-master.key'),
         ...opts.serviceEnv?.notifications,
       },
     };

@@ -23,3 +23,4 @@ export * from './alert-stream';
 export * from './metrics-server';
 export * from './gen/trading/v1/events_pb.js';
 export * from './gen/notifications/v1/notifications_pb.js';
+export * from './secret-box';

@@ -1,9 +1,11 @@
 import { fromJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
+  ExchangeKeysRejectedEventSchema,
   OrderEventSchema,
   PaymentEventSchema,
   PositionMismatchEventSchema,
+  RiskLimitReachedEventSchema,
   SignalRejectedEventSchema,
   SubscriptionEventSchema,
 } from '@tbot/common';
@@ -28,6 +30,10 @@ export const EVENT_TYPES = [
   'order.failed',
   'signal.rejected',
   'position.mismatch',
+  'risk.limit_reached',
+  'exchange.keys_rejected',
+  // Sent by the service itself: no TradingView alert for longer than the user set (silence-watcher.ts).
+  'tradingview.silent',
   // Sent by the service itself: an outbound endpoint was switched off (410 or 5 days failing).
   'webhook_endpoint.disabled',
 ] as const;
@@ -198,6 +204,44 @@ const positionMismatch: Reader = (data) => {
   };
 };
 
+const RULE_WORDS: Record<string, { title: string; text: (limit: number, value: number, day: string) => string }> = {
+  trading_disabled: {
+    title: 'Trading is switched off',
+    text: () => 'The kill switch of your account is on, so the bot refuses every TradingView signal until you switch trading back on.',
+  },
+  daily_loss_limit: {
+    title: 'Daily loss limit reached',
+    text: (limit, value, day) => `Your realized loss on ${day} (UTC) is ${value}, which reached your daily loss limit of ${limit}. The bot refuses new positions until 00:00 UTC; closing orders still go through.`,
+  },
+};
+
+const riskLimitReached: Reader = (data) => {
+  const e = read(RiskLimitReachedEventSchema, data);
+  const words = RULE_WORDS[e.rule] ?? { title: `Risk limit reached: ${e.rule}`, text: () => e.message };
+  return {
+    type: 'risk.limit_reached',
+    userId: e.userId,
+    reasonCode: `risk_limit:${e.rule}`,
+    failure: true,
+    title: words.title,
+    text: words.text(e.limit, e.value, e.day),
+  };
+};
+
+const keysRejected: Reader = (data) => {
+  const e = read(ExchangeKeysRejectedEventSchema, data);
+  const where = e.mode === 'okx-demo' ? 'OKX demo trading' : 'OKX';
+  return {
+    type: 'exchange.keys_rejected',
+    userId: e.userId,
+    reasonCode: e.exchangeCode ? `keys_rejected:${e.exchangeCode}` : 'keys_rejected',
+    failure: true,
+    title: `${where} refused your API keys`,
+    text: `${where} refused your API keys${e.message ? `: ${e.message}` : ''}${e.exchangeCode ? ` (OKX ${e.exchangeCode})` : ''}. No orders can be placed until you save working keys (check that the key still exists, its passphrase, its permissions and its IP allow-list).`,
+    ...(e.detectedAt ? { occurredAt: timestampDate(e.detectedAt) } : {}),
+  };
+};
+
 const READERS: Record<string, Reader> = {
   'billing.subscription.activated': activated,
   'billing.subscription.updated': subscription,
@@ -210,6 +254,8 @@ const READERS: Record<string, Reader> = {
   'trading.order.failed': order('failed'),
   'trading.signal.rejected': signalRejected,
   'trading.position.mismatch': positionMismatch,
+  'trading.risk.limit_reached': riskLimitReached,
+  'trading.exchange.keys_rejected': keysRejected,
 };
 
 export function catalogue(subject: string, body: Uint8Array | string): CatalogueResult {

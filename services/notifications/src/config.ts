@@ -40,6 +40,14 @@ export const notificationsConfigSchema = z
   WEBHOOK_DISABLE_AFTER_FAILING_HOURS: z.coerce.number().positive().default(120),
   /** Endpoints one user may have. */
   WEBHOOK_MAX_ENDPOINTS_PER_USER: z.coerce.number().int().min(1).max(100).default(10),
+  /** How often users' "no TradingView alert for N hours" settings are checked (the notice is at most this late). */
+  SILENCE_CHECK_INTERVAL_MS: env.positiveInt(60_000),
+  /**
+   * 32 bytes (hex or base64) sealing outbound endpoints' whsec_ secrets at rest (AES-256-GCM);
+   * comma-separated `new,old` while rotating (the first seals, all open). Errors name the
+   * variable, never a value.
+   */
+  NOTIFICATIONS_MASTER_KEY: z.string().min(1),
   /** Default overlap of a rotated secret with the new one. */
   WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(86_400),
 

@@ -1,5 +1,6 @@
 import { withConsumeSpan, type Logger } from '@tbot/common';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { ALERT_OUTCOME_SUBJECTS, type AlertActivity } from './alert-activity';
 import { catalogue } from './catalogue';
 import type { Dispatcher } from './dispatcher';
 import type { NotificationMetrics } from './metrics';
@@ -33,7 +34,7 @@ export class EventIntake {
     private readonly dispatcher: Dispatcher,
     private readonly metrics: NotificationMetrics,
     private readonly logger: Logger,
-    private readonly opts: { ackWaitMs: number; maxAckPending: number },
+    private readonly opts: { ackWaitMs: number; maxAckPending: number; /** Told of every alert outcome (the silence watcher's clock). */ activity?: AlertActivity },
   ) {}
 
   /** True once every stream's consumer is up (readiness). */
@@ -104,6 +105,8 @@ export class EventIntake {
     const occurredAt = ev.occurredAt ?? new Date(Math.floor(m.info.timestampNanos / 1e6));
     try {
       const ids = await withConsumeSpan(m.subject, m.headers, async () => {
+        // Before the ack, like the deliveries: a failure here brings the event back.
+        if (this.opts.activity && ALERT_OUTCOME_SUBJECTS.has(m.subject)) await this.opts.activity.saw(ev.userId, occurredAt);
         const recorded = await this.dispatcher.dispatch(eventId, ev, occurredAt);
         m.ack();
         // Inside the consume span: the attempts (and their HTTP calls) continue the event's trace.

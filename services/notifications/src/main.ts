@@ -11,6 +11,7 @@ import {
   isNatsConnected,
   NotificationsService,
   onShutdown,
+  parseMasterKeys,
   pingMongo,
   registerHealth,
   registerReflection,
@@ -21,6 +22,8 @@ import {
 import type { Channel, ChannelName } from './channel';
 import { createEmail } from './channels/email/setup';
 import { createTelegram, type TelegramSetup } from './channels/telegram/setup';
+import { AlertActivity } from './alert-activity';
+import { EndpointSecretBox } from './channels/webhook/endpoint-secrets';
 import { WebhookEndpoints } from './channels/webhook/endpoints';
 import { WebhookChannel } from './channels/webhook/webhook-channel';
 import { loadNotificationsConfig } from './config';
@@ -33,6 +36,7 @@ import { EventIntake } from './intake';
 import { createNotificationMetrics } from './metrics';
 import { PreferenceStore } from './preference-store';
 import { RetryScheduler } from './retry-scheduler';
+import { SilenceWatcher } from './silence-watcher';
 import { notificationsService } from './rpc/notifications-service';
 
 async function main(): Promise<void> {
@@ -47,8 +51,11 @@ async function main(): Promise<void> {
     const preferences = new PreferenceStore(mongo);
     const contacts = new Contacts(mongo);
     const digests = new FillDigests(mongo);
-    const endpoints = new WebhookEndpoints(mongo);
+    const endpoints = new WebhookEndpoints(mongo, new EndpointSecretBox(parseMasterKeys(config.NOTIFICATIONS_MASTER_KEY, 'NOTIFICATIONS_MASTER_KEY')));
+    const activity = new AlertActivity(mongo);
     await Promise.all([deliveries.init(), contacts.init(), digests.init(), endpoints.init()]);
+    // Plaintext secrets from before sealing, and blobs under a retired master key, re-sealed.
+    await endpoints.sealStored(logger);
 
     const registry = createRegistry();
     const metrics = createNotificationMetrics(registry);
@@ -128,11 +135,14 @@ async function main(): Promise<void> {
     );
     const scheduler = new RetryScheduler(deliveries, dispatcher, metrics, logger, { intervalMs: config.RETRY_SCAN_INTERVAL_MS, batchSize: 64, backlogIntervalMs: config.BACKLOG_SCAN_INTERVAL_MS });
     scheduler.start();
-    const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256 });
+    const intake = new EventIntake(nc, dispatcher, metrics, logger, { ackWaitMs: config.EVENT_ACK_WAIT_MS, maxAckPending: 256, activity });
     intake.start();
     // Chat linking (/start <code>, /stop) by long polling; one poller per bot is what
     // Telegram allows, a second replica's polls answer 409 and it waits (updates-poller.ts).
     telegram?.poller.start();
+    const silence = new SilenceWatcher(mongo, { preferences, activity, dispatcher, logger }, config.SILENCE_CHECK_INTERVAL_MS);
+    await silence.init();
+    silence.start();
     // Digests and claims a day old are history (the deliveries keep what they need).
     const prune = every(3_600_000, 'digest and claim prune', logger, async () => {
       const dayAgo = new Date(Date.now() - 86_400_000);
@@ -180,6 +190,7 @@ async function main(): Promise<void> {
       ['event intake', () => intake.stop()],
       ['telegram updates poller', async () => telegram?.poller.stop()],
       ['retry scheduler', () => scheduler.stop()],
+      ['silence watcher', () => silence.stop()],
       ['attempts in flight', () => dispatcher!.stop()],
       ['prune', () => prune.stop()],
       ['channels', () => Promise.all([...channels.values()].map((c) => c.close()))],

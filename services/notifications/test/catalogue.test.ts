@@ -1,4 +1,5 @@
 import { catalogue, EVENT_TYPES, subscriptionKind } from '../src/catalogue';
+import { defaultMode } from '../src/preferences';
 import { renderDigest } from '../src/digest';
 
 const body = (o: unknown) => JSON.stringify(o);
@@ -58,5 +59,30 @@ describe('event catalogue', () => {
     expect(new Set(EVENT_TYPES).size).toBe(EVENT_TYPES.length);
     const d = renderDigest([{ eventId: 'a', line: 'Filled: BUY 1 X @ 1' }, { eventId: 'b', line: 'Filled: SELL 1 X @ 2' }], new Date('2026-01-01T10:07:00Z'));
     expect(d).toEqual({ title: '2 more fills at 10:07 UTC', text: '• Filled: BUY 1 X @ 1\n• Filled: SELL 1 X @ 2' });
+  });
+});
+
+describe('day-long limits, refused keys and silence', () => {
+  it('announces the daily loss limit with the limit, the loss and the day', () => {
+    const r = catalogue('trading.risk.limit_reached', body({ user_id: 'u', rule: 'daily_loss_limit', limit: 100, value: 120.5, day: '2026-03-04', signal_id: 's', message: 'm' }));
+    expect(r).toMatchObject({ ok: true, event: { type: 'risk.limit_reached', failure: true, reasonCode: 'risk_limit:daily_loss_limit', title: 'Daily loss limit reached' } });
+    if (r.ok) expect(r.event.text).toContain('120.5');
+    if (r.ok) expect(r.event.text).toContain('limit of 100');
+    if (r.ok) expect(r.event.text).toContain('2026-03-04');
+    const kill = catalogue('trading.risk.limit_reached', body({ user_id: 'u', rule: 'trading_disabled', limit: 0, value: 0, day: '2026-03-04', signal_id: 's', message: 'm' }));
+    expect(kill).toMatchObject({ ok: true, event: { reasonCode: 'risk_limit:trading_disabled', title: 'Trading is switched off' } });
+  });
+
+  it('names OKX’s code when the keys are refused', () => {
+    const r = catalogue('trading.exchange.keys_rejected', body({ user_id: 'u', mode: 'okx-demo', exchange_code: '50111', message: 'Invalid OK-ACCESS-KEY', operation: 'order', detected_at: '2026-01-01T00:00:00Z' }));
+    expect(r).toMatchObject({ ok: true, event: { type: 'exchange.keys_rejected', failure: true, reasonCode: 'keys_rejected:50111', occurredAt: new Date('2026-01-01T00:00:00Z') } });
+    if (r.ok) expect(r.event.text).toContain('Invalid OK-ACCESS-KEY (OKX 50111)');
+  });
+
+  it('sends the new failure types on every channel by default', () => {
+    for (const type of ['risk.limit_reached', 'exchange.keys_rejected', 'tradingview.silent'] as const) {
+      expect(EVENT_TYPES).toContain(type);
+      for (const channel of ['telegram', 'email', 'webhook'] as const) expect(defaultMode(type, channel)).toBe('on');
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { MarketCatalog } from './exchange/markets';
 import { createOkxClient, type Exchange, type ExchangeMode } from './exchange/okx-client';
 import { OkxExecutor } from './exchange/okx-executor';
 import { PaperExecutor } from './exchange/paper-executor';
+import type { KeysRejectedNotices } from './keys-rejected';
 import type { ExchangeAccountDoc, TradingModels } from './models';
 import { credentialContext, type CredentialField } from './secret-contexts';
 
@@ -27,6 +28,7 @@ export class Accounts {
     private readonly markets: MarketCatalog,
     private readonly opts: { apiBase?: string; timeoutMs: number; paperStartingBalance: number },
     private readonly logger: Logger,
+    private readonly keysRejected?: KeysRejectedNotices,
   ) {}
 
   async save(userId: string, mode: ExchangeMode, creds: Credentials | undefined): Promise<ExchangeAccountDoc> {
@@ -77,6 +79,13 @@ export class Accounts {
       if (this.clients.size > 10_000) this.clients.clear();
       this.clients.set(userId, cached);
     }
-    return new OkxExecutor(account.mode as 'okx' | 'okx-demo', cached.client, this.logger);
+    const mode = account.mode as 'okx' | 'okx-demo';
+    const savedAt = account.updatedAt;
+    return new OkxExecutor(mode, cached.client, this.logger, (rejection, operation) => {
+      // In the background: the caller is handling the refusal already (a rejected order, a failed read).
+      this.keysRejected
+        ?.report(userId, mode, savedAt, rejection, operation)
+        .catch((err: unknown) => this.logger.error({ err, user_id: userId }, 'refused keys could not be recorded'));
+    });
   }
 }

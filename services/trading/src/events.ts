@@ -1,5 +1,5 @@
 import { fromJson, toJsonString, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
-import { OrderEventSchema, Outbox, PositionMismatchEventSchema, SignalRejectedEventSchema, type Logger } from '@tbot/common';
+import { ExchangeKeysRejectedEventSchema, OrderEventSchema, Outbox, PositionMismatchEventSchema, RiskLimitReachedEventSchema, SignalRejectedEventSchema, type Logger } from '@tbot/common';
 import type { Connection } from 'mongoose';
 import type { JetStreamClient } from 'nats';
 
@@ -14,6 +14,8 @@ export const TRADING_EVENT_SCHEMAS = {
   'trading.order.failed': OrderEventSchema,
   'trading.signal.rejected': SignalRejectedEventSchema,
   'trading.position.mismatch': PositionMismatchEventSchema,
+  'trading.risk.limit_reached': RiskLimitReachedEventSchema,
+  'trading.exchange.keys_rejected': ExchangeKeysRejectedEventSchema,
 } as const satisfies Record<string, DescMessage>;
 
 export type TradingSubject = keyof typeof TRADING_EVENT_SCHEMAS;
@@ -32,8 +34,8 @@ export function encodeTradingEvent(subject: TradingSubject, body: Record<string,
 }
 
 /**
- * trading.order.submitted|filled|rejected|failed, trading.signal.rejected and
- * trading.position.mismatch, as protobuf JSON with the trace context of the code that
+ * trading.order.submitted|filled|rejected|failed, trading.signal.rejected,
+ * trading.position.mismatch, trading.risk.limit_reached and trading.exchange.keys_rejected, as protobuf JSON with the trace context of the code that
  * emitted them. Written to the `trading_outbox` collection before they are published (the
  * shared Outbox), so a NATS outage or a crash delays an event but never loses it;
  * Nats-Msg-Id (trade id + status) makes a repeat publish harmless.

@@ -29,6 +29,8 @@ import { parseMasterKeys } from './credentials-crypto';
 import { EntitlementChecker } from './entitlement';
 import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
 import { MarketCatalog } from './exchange/markets';
+import { KeysRejectedNotices } from './keys-rejected';
+import { LimitNotices } from './limit-notices';
 import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
 import { OrderPlacement } from './order-placement';
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
       apiBase: config.OKX_API_BASE,
       timeoutMs: config.EXCHANGE_TIMEOUT_MS,
       paperStartingBalance: config.PAPER_STARTING_BALANCE,
-    }, logger);
+    }, logger, new KeysRejectedNotices({ models, events, logger }));
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
     const locks = new UserLocks(mongo);
     const snapshots = new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000);
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
       events,
       snapshots,
       placement,
+      limits: new LimitNotices({ models, events, logger }),
       turns,
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,

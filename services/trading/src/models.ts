@@ -30,8 +30,27 @@ const exchangeAccountSchema = new Schema(
     passphraseEnc: { type: String, default: null },
     apiKeyHint: { type: String, default: '' },
     updatedAt: { type: Date, required: true },
+    // Set when OKX first refused these keys (keys-rejected.ts): trading.exchange.keys_rejected
+    // is announced once per set of keys. Saving new keys replaces the record, which clears it.
+    keysRejectedAt: { type: Date, default: null },
+    keysRejectedCode: { type: String, default: '' },
   },
   { versionKey: false, collection: 'exchange_accounts' },
+);
+
+/**
+ * One per user, day-long risk rule and UTC day that refused a signal (limit-notices.ts): its
+ * unique _id is what makes trading.risk.limit_reached go out once, across replicas.
+ */
+const riskLimitNoticeSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // <user>|<rule>|<YYYY-MM-DD>
+    userId: { type: String, required: true },
+    rule: { type: String, required: true },
+    day: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'risk_limit_notices' },
 );
 
 const riskProfileSchema = new Schema(
@@ -212,6 +231,7 @@ export type TradeDoc = InferSchemaType<typeof tradeSchema> & { _id: string; crea
 export type PositionDoc = InferSchemaType<typeof positionSchema> & { _id: string };
 export type PaperAccountDoc = InferSchemaType<typeof paperAccountSchema> & { _id: string };
 export type PositionDiscrepancyDoc = InferSchemaType<typeof positionDiscrepancySchema> & { _id: string };
+export type RiskLimitNoticeDoc = InferSchemaType<typeof riskLimitNoticeSchema> & { _id: string };
 export type PaperTriggerDoc = InferSchemaType<typeof paperTriggerSchema> & { _id: string; side: 'long' | 'short' };
 
 export interface TradingModels {
@@ -226,6 +246,7 @@ export interface TradingModels {
   PaperAccount: Model<PaperAccountDoc>;
   PaperTrigger: Model<PaperTriggerDoc>;
   PositionDiscrepancy: Model<PositionDiscrepancyDoc>;
+  RiskLimitNotice: Model<RiskLimitNoticeDoc>;
 }
 
 export async function createTradingModels(conn: Connection): Promise<TradingModels> {
@@ -241,6 +262,7 @@ export async function createTradingModels(conn: Connection): Promise<TradingMode
     PaperAccount: conn.model<PaperAccountDoc>('PaperAccount', paperAccountSchema),
     PaperTrigger: conn.model<PaperTriggerDoc>('PaperTrigger', paperTriggerSchema),
     PositionDiscrepancy: conn.model<PositionDiscrepancyDoc>('PositionDiscrepancy', positionDiscrepancySchema),
+    RiskLimitNotice: conn.model<RiskLimitNoticeDoc>('RiskLimitNotice', riskLimitNoticeSchema),
   };
   await Promise.all(Object.values(m).map((model: Model<unknown>) => model.syncIndexes()));
   return m;

@@ -7,6 +7,7 @@ import type { TradingEvents } from './events';
 import type { OrderExecutor, OrderOutcome } from './exchange/executor';
 import type { MarketCatalog, ResolvedMarket } from './exchange/markets';
 import type { ExchangeSnapshots } from './exchange-snapshots';
+import type { LimitNotices } from './limit-notices';
 import type { PaperTriggerDoc, TradeDoc, TradingModels } from './models';
 import { closingLeg, isClosing, needsEquity, planOrder } from './order-plan';
 import type { OrderContext, OrderPlacement } from './order-placement';
@@ -46,6 +47,7 @@ export class SignalExecution {
       events: TradingEvents;
       snapshots: ExchangeSnapshots;
       placement: OrderPlacement;
+      limits: LimitNotices;
       turns: UserTurns;
       logger: Logger;
       maxSignalAgeSeconds: number;
@@ -75,7 +77,12 @@ export class SignalExecution {
     if (!resolved.ok) return reject('unknown_symbol', resolved.reason);
     const market = resolved.market;
     // The kill switch stops closing orders too, which skip every other rule.
-    if (!profile.tradingEnabled) return reject('risk_rejected', 'trading is switched off for this account', 'trading_disabled');
+    if (!profile.tradingEnabled) {
+      const message = 'trading is switched off for this account';
+      const answer = await reject('risk_rejected', message, 'trading_disabled');
+      await this.limitReached({ userId, rule: 'trading_disabled', signalId, message, limit: 0, value: 0, at: input.receivedAt });
+      return answer;
+    }
     const executor = await this.d.accounts.executor(userId);
     const position = await this.positionOf(userId, executor, market);
 
@@ -84,6 +91,7 @@ export class SignalExecution {
     if (!price || !(price > 0)) return reject('unknown_symbol', `no price for ${market.symbol}`);
 
     const closing = isClosing(alert);
+    const risk = closing ? undefined : { state: await this.riskState(userId, executor, market.symbol, input.receivedAt), now: input.receivedAt };
     const plan = planOrder({
       alert,
       profile,
@@ -92,9 +100,16 @@ export class SignalExecution {
       market,
       price,
       equity: !closing && needsEquity(alert, profile, prepared.quantityFromStrategy) ? await this.d.snapshots.balance(userId, executor, market.quote) : undefined,
-      risk: closing ? undefined : { state: await this.riskState(userId, executor, market.symbol, input.receivedAt), now: input.receivedAt },
+      risk,
     });
-    if (!plan.ok) return reject(plan.code, plan.message, plan.rule);
+    if (!plan.ok) {
+      const answer = await reject(plan.code, plan.message, plan.rule);
+      if (plan.rule === 'daily_loss_limit' && risk) {
+        const limit = Math.abs(profile.dailyLossLimit ?? 0);
+        await this.limitReached({ userId, rule: plan.rule, signalId, message: plan.message, limit, value: -risk.state.realizedPnlToday, at: input.receivedAt });
+      }
+      return answer;
+    }
     const legs = plan.legs;
 
     const tradeIds: string[] = [];
@@ -231,6 +246,11 @@ export class SignalExecution {
     const message = exchange ? 'the exchange could not be reached' : 'the signal could not be executed';
     await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'failed', rejectCode, message } }).catch(() => undefined);
     return { status: 'failed', signalId, rejectCode, message };
+  }
+
+  /** The refusal stands whatever happens here: a notice that cannot be stored is logged, not thrown. */
+  private async limitReached(r: Parameters<LimitNotices['reached']>[0]): Promise<void> {
+    await this.d.limits.reached(r).catch((err: unknown) => this.d.logger.error({ err, user_id: r.userId, rule: r.rule }, 'risk limit notice could not be recorded'));
   }
 
   private async finishRejected(signalId: string, userId: string, code: string, message: string, rule?: string): Promise<SubmitResult> {

@@ -194,8 +194,18 @@ export class FakeOkx {
   private timeoutsToInject = 0;
   private readonly held = new Set<ServerResponse>();
 
-  constructor(private readonly opts: FakeOkxOptions) {
+  constructor(private opts: FakeOkxOptions) {
     this.demo = opts.demo ?? false;
+  }
+
+  /**
+   * The account's API key is now this one: as when a user deletes a key at OKX and makes
+   * another, a request signed with the old key is answered 401 `50111 Invalid OK-ACCESS-KEY`,
+   * a right key with the wrong passphrase `50105`, a wrong secret `50113 Invalid Sign` (the
+   * checks of {@link authenticate}, in OKX's order).
+   */
+  setCredentials(creds: { apiKey: string; secret: string; passphrase: string }): void {
+    this.opts = { ...this.opts, ...creds };
   }
 
   get url(): string {

@@ -26,7 +26,7 @@ import { newId } from '../ids';
 import type { PreferenceStore } from '../preference-store';
 import { CHANNELS, isChannelName, modeFor, type UserPreferences } from '../preferences';
 import { contactRpcs } from './contact-rpcs';
-import { descriptionOf, endpointUrlOf, eventTypesOf, idOf, invalid, pageOf, preferenceOf, userIdOf } from './validate';
+import { descriptionOf, endpointUrlOf, eventTypesOf, idOf, invalid, pageOf, preferenceOf, silenceHoursOf, userIdOf } from './validate';
 
 export interface NotificationsServiceDeps {
   preferences: PreferenceStore;
@@ -45,9 +45,10 @@ export interface NotificationsServiceDeps {
 
 const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'gone'];
 
-function preferencesMessage(userId: string, prefs: UserPreferences) {
+function preferencesMessage(userId: string, prefs: UserPreferences, silenceAlertHours: number) {
   return create(PreferencesSchema, {
     userId,
+    silenceAlertHours,
     preferences: EVENT_TYPES.flatMap((eventType) =>
       CHANNELS.map((channel) => {
         const { mode, isDefault } = modeFor(prefs, eventType, channel);
@@ -97,18 +98,23 @@ export function notificationsService(d: NotificationsServiceDeps): ServiceImpl<t
     ...contactRpcs({ contacts: d.contacts, preferences, telegramLinks: d.telegramLinks, unsubscribeSecrets: d.unsubscribeSecrets, logger }),
     async getPreferences(req) {
       const userId = userIdOf(req.userId);
-      return preferencesMessage(userId, await preferences.of(userId));
+      const [prefs, hours] = await Promise.all([preferences.of(userId), preferences.silenceHours(userId)]);
+      return preferencesMessage(userId, prefs, hours);
     },
 
     async updatePreferences(req) {
       const userId = userIdOf(req.userId);
-      if (req.preferences.length === 0) throw invalid('no_preferences', 'preferences must list at least one change');
+      const hours = req.silenceAlertHours === undefined ? undefined : silenceHoursOf(req.silenceAlertHours);
+      if (req.preferences.length === 0 && hours === undefined) throw invalid('no_preferences', 'preferences must list at least one change');
       if (req.preferences.length > EVENT_TYPES.length * CHANNELS.length) throw invalid('too_many_preferences', 'more changes than there are preferences');
       const changes = Object.fromEntries(req.preferences.map((p) => {
         const { key, mode } = preferenceOf(p);
         return [key, mode];
       }));
-      return preferencesMessage(userId, await preferences.update(userId, changes));
+      // Checked in full before anything is written: a refused request changes nothing.
+      if (hours !== undefined) await preferences.setSilenceHours(userId, hours);
+      const prefs = req.preferences.length > 0 ? await preferences.update(userId, changes) : await preferences.of(userId);
+      return preferencesMessage(userId, prefs, await preferences.silenceHours(userId));
     },
 
     async listDeliveries(req) {

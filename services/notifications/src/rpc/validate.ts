@@ -5,6 +5,7 @@ import { isEventType } from '../catalogue';
 import { checkTargetUrl, isPrivateAddress } from '../channels/webhook/address-guard';
 import { ID_PATTERN } from '../ids';
 import { isChannelName, isPreferenceMode } from '../preferences';
+import { MAX_SILENCE_HOURS, validSilenceHours } from '../silence';
 
 /**
  * Request checks. Every refusal is INVALID_ARGUMENT whose message starts with a
@@ -68,4 +69,9 @@ export async function endpointUrlOf(raw: string, allowPrivate: boolean, resolve 
   const bad = addresses.find((a) => isPrivateAddress(a.address));
   if (bad || addresses.length === 0) throw invalid('private_target', `${host} resolves to ${bad?.address ?? 'nothing'}, a private, loopback or link-local address`);
   return checked.url.toString();
+}
+
+export function silenceHoursOf(hours: number): number {
+  if (!validSilenceHours(hours)) throw invalid('invalid_silence_alert_hours', `silence_alert_hours must be 0 (off) or 1..${MAX_SILENCE_HOURS}`);
+  return hours;
 }

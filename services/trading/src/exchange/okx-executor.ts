@@ -1,6 +1,12 @@
 import ccxt, { type Exchange, type Order } from 'ccxt';
 import type { Logger } from '@tbot/common';
 import type { ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+import { keysRejection, type KeysRejection } from './okx-auth';
+
+/** What the executor was doing when OKX refused the keys. */
+export type KeysOperation = 'order' | 'leverage' | 'balance' | 'positions';
+/** Told when OKX refuses the account's keys (keys-rejected.ts announces it once per set of keys). */
+export type KeysRejectedListener = (rejection: KeysRejection, operation: KeysOperation) => void;
 
 const LOOKUP_ATTEMPTS = 3;
 
@@ -16,17 +22,35 @@ export class OkxExecutor implements OrderExecutor {
     readonly mode: 'okx' | 'okx-demo',
     private readonly client: Exchange,
     private readonly logger: Logger,
+    private readonly onKeysRejected: KeysRejectedListener = () => undefined,
   ) {}
 
+  /** Tells the listener when `err` is OKX refusing the keys; the caller still handles `err`. */
+  private noticeKeys(err: unknown, operation: KeysOperation): KeysRejection | undefined {
+    const rejection = keysRejection(err);
+    if (rejection) this.onKeysRejected(rejection, operation);
+    return rejection;
+  }
+
+  /** A read whose refusal of the keys is noticed before the error goes on. */
+  private async read<T>(operation: KeysOperation, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      this.noticeKeys(err, operation);
+      throw err;
+    }
+  }
+
   async balance(currency: string): Promise<number> {
-    const balance = await this.client.fetchBalance();
+    const balance = await this.read('balance', () => this.client.fetchBalance());
     const free = (balance.free as unknown as Record<string, number | undefined>)[currency];
     return free ?? 0;
   }
 
   /** OKX's open swap positions (net mode: one per instrument), in signed base units. */
   async positions(): Promise<ExchangePosition[]> {
-    const positions = await this.client.fetchPositions(undefined, { instType: 'SWAP' });
+    const positions = await this.read('positions', () => this.client.fetchPositions(undefined, { instType: 'SWAP' }));
     return positions
       .map((p) => ({
         symbol: p.symbol ?? '',
@@ -66,8 +90,9 @@ export class OkxExecutor implements OrderExecutor {
           if (attempt === 0) continue; // not there: safe to send again with the same clOrdId
           return { status: 'failed', errorCode: 'exchange_unavailable', error: 'OKX could not be reached' };
         }
-        if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
-          return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials' };
+        const keys = this.noticeKeys(err, 'order');
+        if (keys || err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
+          return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials', ...(keys?.code ? { exchangeCode: keys.code } : {}) };
         }
         if (err instanceof ccxt.ExchangeError) {
           return { status: 'rejected', errorCode: 'exchange_rejected', error: okxMessage(err), exchangeCode: okxCode(err) };
@@ -91,8 +116,9 @@ export class OkxExecutor implements OrderExecutor {
       return undefined;
     } catch (err) {
       if (err instanceof ccxt.NetworkError) return { status: 'failed', errorCode: 'exchange_unavailable', error: 'OKX could not be reached to set the leverage' };
-      if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
-        return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials' };
+      const keys = this.noticeKeys(err, 'leverage');
+      if (keys || err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
+        return { status: 'rejected', errorCode: 'exchange_rejected', error: 'OKX refused the API credentials', ...(keys?.code ? { exchangeCode: keys.code } : {}) };
       }
       if (err instanceof ccxt.ExchangeError) return { status: 'rejected', errorCode: 'exchange_rejected', error: `leverage ${req.leverage}x: ${okxMessage(err)}`, exchangeCode: okxCode(err) };
       throw err;

@@ -1,15 +1,12 @@
+import type { Logger } from '@tbot/common';
 import type { Collection, Connection } from 'mongoose';
 import type { DestinationSource } from '../../destinations';
 import { newId } from '../../ids';
+import type { EndpointSecretBox, StoredSecret } from './endpoint-secrets';
 import { newWebhookSecret } from './signature';
 
-export interface EndpointSecret {
-  /** whsec_…: never logged, returned once (at creation or rotation). */
-  secret: string;
-  createdAt: Date;
-  /** Set on the previous secret at a rotation: it signs alongside the new one until then. */
-  expiresAt: Date | null;
-}
+/** A whsec_ secret as stored: sealed (endpoint-secrets.ts); never logged, shown once (at creation or rotation). */
+export type EndpointSecret = StoredSecret;
 
 export interface EndpointDoc {
   _id: string;
@@ -34,7 +31,10 @@ export const ENDPOINT_ID = /^whe_[0-9a-z]{9}[0-9a-f]{12}$/;
 export class WebhookEndpoints {
   private readonly docs: Collection<EndpointDoc>;
 
-  constructor(conn: Connection) {
+  constructor(
+    conn: Connection,
+    private readonly box: EndpointSecretBox,
+  ) {
     this.docs = conn.collection<EndpointDoc>('webhook_endpoints');
   }
 
@@ -42,16 +42,47 @@ export class WebhookEndpoints {
     await this.docs.createIndex({ userId: 1 });
   }
 
+  /**
+   * Re-seals what is not stored as it should be: plaintext secrets from before sealing, and
+   * blobs under an older master key (a `new,old` NOTIFICATIONS_MASTER_KEY). Run at start; a
+   * secret no configured key opens is reported by endpoint id and left as it is. Each
+   * record is written only if its secrets did not change meanwhile (a rotation wins).
+   */
+  async sealStored(logger: Logger): Promise<{ resealed: number; unreadable: number }> {
+    let resealed = 0;
+    let unreadable = 0;
+    for await (const doc of this.docs.find({})) {
+      try {
+        const opened = doc.secrets.map((s) => ({ s, o: this.box.open(doc, s) }));
+        if (opened.every(({ s, o }) => o.current && s.secret === undefined)) continue;
+        const secrets = opened.map(({ s, o }) => ({ sealed: this.box.seal(doc, o.plain), createdAt: s.createdAt, expiresAt: s.expiresAt }));
+        const r = await this.docs.updateOne({ _id: doc._id, secrets: doc.secrets }, { $set: { secrets } });
+        resealed += r.modifiedCount;
+      } catch (err) {
+        unreadable++;
+        logger.error({ endpoint_id: doc._id, err: (err as Error).message }, 'webhook endpoint secret cannot be opened with NOTIFICATIONS_MASTER_KEY; it cannot sign until rotated');
+      }
+    }
+    if (resealed > 0) logger.info({ resealed }, 'webhook endpoint secrets sealed under the current master key');
+    return { resealed, unreadable };
+  }
+
+  /** The plaintext secrets that sign now (the current one and any still in its overlap). */
+  signingSecrets(ep: EndpointDoc, now = new Date()): string[] {
+    return activeSecrets(ep, now).map((s) => this.box.open(ep, s).plain);
+  }
+
   async add(userId: string, input: { url: string; description: string; eventTypes: string[] }, now = new Date()): Promise<{ endpoint: EndpointDoc; secret: string }> {
     const secret = newWebhookSecret();
+    const _id = newId('whe');
     const endpoint: EndpointDoc = {
-      _id: newId('whe'),
+      _id,
       userId,
       url: input.url,
       description: input.description,
       eventTypes: input.eventTypes,
       enabled: true,
-      secrets: [{ secret, createdAt: now, expiresAt: null }],
+      secrets: [{ sealed: this.box.seal({ _id, userId }, secret), createdAt: now, expiresAt: null }],
       createdAt: now,
       failingSince: null,
       disabledReason: '',
@@ -88,9 +119,14 @@ export class WebhookEndpoints {
     const doc = await this.ownedBy(userId, id);
     if (!doc) return null;
     const until = new Date(now.getTime() + overlapMs);
-    const kept = activeSecrets(doc, now).map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < until ? s.expiresAt : until }));
+    // Kept secrets are written sealed under the current key (a legacy plaintext one too).
+    const kept = activeSecrets(doc, now).map((s) => ({
+      sealed: this.box.seal(doc, this.box.open(doc, s).plain),
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt && s.expiresAt < until ? s.expiresAt : until,
+    }));
     const secret = newWebhookSecret();
-    const secrets = [{ secret, createdAt: now, expiresAt: null }, ...(overlapMs > 0 ? kept : [])];
+    const secrets: EndpointSecret[] = [{ sealed: this.box.seal(doc, secret), createdAt: now, expiresAt: null }, ...(overlapMs > 0 ? kept : [])];
     await this.docs.updateOne({ _id: id }, { $set: { secrets } });
     return { endpoint: { ...doc, secrets }, secret };
   }
@@ -127,6 +163,6 @@ export class WebhookEndpoints {
 }
 
 /** Secrets that sign now: the current one and any previous one still in its overlap. */
-export function activeSecrets(doc: Pick<EndpointDoc, 'secrets'>, now: Date): EndpointSecret[] {
+export function activeSecrets<S extends Pick<EndpointSecret, 'expiresAt'>>(doc: { secrets: S[] }, now: Date): S[] {
   return doc.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now);
 }

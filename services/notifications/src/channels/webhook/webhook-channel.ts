@@ -1,7 +1,7 @@
 import type { Logger } from '@tbot/common';
 import type { Attempt, Channel, DeliveryOutcome, Destination, Notification } from '../../channel';
 import { checkTargetUrl } from './address-guard';
-import { activeSecrets, type EndpointDoc, type WebhookEndpoints } from './endpoints';
+import type { EndpointDoc, WebhookEndpoints } from './endpoints';
 import { postOnce } from './http-post';
 import { classifyResponse } from './response';
 import { signatureHeader } from './signature';
@@ -50,12 +50,22 @@ export class WebhookChannel implements Channel {
     const target = checkTargetUrl(ep.url, this.opts.allowPrivateTargets);
     if (!target.ok) return { kind: 'failed', reason: target.code };
     const ts = Math.floor(now.getTime() / 1000);
+    let secrets: string[];
+    try {
+      secrets = this.endpoints.signingSecrets(ep, now);
+    } catch {
+      // A secret no configured master key opens (the key was dropped too early): no signature
+      // can be made, and retrying will not help until the operator restores the key. Not
+      // 'failed' for the endpoint: its next deliveries work once the key is back.
+      this.logger.error({ endpoint_id: ep._id }, 'webhook endpoint secret cannot be opened with NOTIFICATIONS_MASTER_KEY');
+      return { kind: 'retry', reason: 'secret_unreadable' };
+    }
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'tbot-notifications/1 (Standard Webhooks)',
       'webhook-id': webhookId,
       'webhook-timestamp': String(ts),
-      'webhook-signature': signatureHeader(activeSecrets(ep, now).map((s) => s.secret), webhookId, ts, body),
+      'webhook-signature': signatureHeader(secrets, webhookId, ts, body),
     };
     const r = await postOnce(target.url, headers, body, { timeoutMs: this.opts.timeoutMs, allowPrivate: this.opts.allowPrivateTargets });
     switch (r.kind) {
