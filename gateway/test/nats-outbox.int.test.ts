@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { ensureNats, freePort, type Child } from '@tbot/local-stack';
 import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { connect, type JsMsg } from 'nats';
-import { Outcome } from '@tbot/common';
+import { Outcome, SignalStatus } from '@tbot/common';
 import { billingClient, postAlert, postStripe, request, tradingClient, webhooks } from './support/clients';
 import { event, nextId, nowSeconds, subscriptionNew } from './support/stripe-events';
 import { until } from './support/until';
@@ -101,9 +101,15 @@ describe('billing events survive a NATS outage', () => {
     const { secret } = await trading.rotateWebhookSecret({ userId: user.id });
 
     await restarted!.stop();
-    const res = await postAlert(h.stack.gatewayUrl, user.id, { symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('a'), secret });
-    expect(res).toMatchObject({ status: 200, body: { status: 'success' } });
-    const tradeId = res.body.trade_id as string;
+    const alert = { symbol: 'BTCUSDT', action: 'buy', price: 37000, id: nextId('a'), secret };
+    // The gateway cannot store an alert without JetStream: 503 and Retry-After, so TradingView resends.
+    const refused = await postAlert(h.stack.gatewayUrl, user.id, alert);
+    expect(refused).toMatchObject({ status: 503, body: { error: 'ingest_unavailable' } });
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+    // An order placed meanwhile (here through SubmitSignal; also a resting order's fill or a paper stop).
+    const res = await trading.submitSignal({ userId: user.id, body: new TextEncoder().encode(JSON.stringify(alert)), waitMs: 2500 });
+    expect(res).toMatchObject({ status: SignalStatus.EXECUTED });
+    const tradeId = res.tradeId;
 
     restarted = await ensureNats(natsUrl, path.join(h.stack.dataDir, 'nats'), () => undefined);
     const mine = async () => (await streamMessages(natsUrl, 'TRADING')).filter((m) => m.data.user_id === user.id);

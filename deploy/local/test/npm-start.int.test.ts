@@ -8,7 +8,7 @@ import { canConnect, freePort, REPO_ROOT, spawnChild, waitFor } from '../src';
 // stops every process it started.
 
 describe('npm start (deploy/local/dist/main.js)', () => {
-  it('brings up FerretDB, billing, trading and the gateway, and stops them all on Ctrl-C', async () => {
+  it('brings up FerretDB, billing, trading, notifications and the gateway, and stops them all on Ctrl-C', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'tbot-start-'));
     const port = await freePort();
     const opsPort = await freePort();
@@ -37,7 +37,7 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       expect(await canConnect('127.0.0.1', opsPort)).toBe(false);
       expect(await canConnect('127.0.0.1', mongoPort)).toBe(false);
       // Each service shut down gracefully rather than being killed.
-      expect(lines.filter((l) => l.includes('"msg":"stopped"')).length).toBe(3);
+      expect(lines.filter((l) => l.includes('"msg":"stopped"')).length).toBe(4);
     } finally {
       await main.stop();
       rmSync(dataDir, { recursive: true, force: true });
