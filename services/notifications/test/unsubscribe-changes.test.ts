@@ -31,7 +31,7 @@ describe('unsubscribe links', () => {
 });
 
 describe('notifications config: channels', () => {
-  const base = { MONGODB_URI: 'mongodb://x', SERVICE_TOKEN_SECRET: 'k'.repeat(32) };
+  const base = { MONGODB_URI: 'mongodb://x', SERVICE_TOKEN_SECRET: 'k'.repeat(32), NOTIFICATIONS_MASTER_KEY: 'ab'.repeat(32) };
   it('needs neither Telegram nor email', () => {
     expect(loadNotificationsConfig(base)).toMatchObject({ TELEGRAM_API_BASE: 'https://api.telegram.org' });
   });
