@@ -73,7 +73,14 @@ export class ConsumerMetrics {
 
   /** Measures every `intervalMs` until stopped; `after` sees each state (billing's own gauges). */
   watch(nc: NatsConnection, stream: string, consumer: string, intervalMs: number, logger: Logger, after?: (s: ConsumerState) => void): Periodic {
-    return every(intervalMs, `${consumer} consumer metrics`, logger, async () => after?.(await this.measure(nc, stream, consumer)));
+    const run = async () => {
+      // Not `after?.(await …)`: an optional call skips its arguments, and the measurement with them.
+      const state = await this.measure(nc, stream, consumer);
+      after?.(state);
+    };
+    // Once at once too: a scrape right after start sees the consumer, not an empty series.
+    run().catch((err: unknown) => logger.warn({ err, consumer }, 'consumer metrics not read yet'));
+    return every(intervalMs, `${consumer} consumer metrics`, logger, run);
   }
 }
 
