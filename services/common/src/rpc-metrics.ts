@@ -36,7 +36,8 @@ export function rpcMetricsInterceptor(metrics: RpcMetrics): Interceptor {
       metrics.requests.inc({ ...labels, code: 'OK' });
       return res;
     } catch (err) {
-      metrics.requests.inc({ ...labels, code: Code[ConnectError.from(err).code] ?? 'Unknown' });
+      // Connect answers an error that is not a ConnectError as Internal: count what the caller sees.
+      metrics.requests.inc({ ...labels, code: Code[ConnectError.from(err, Code.Internal).code] ?? 'Unknown' });
       throw err;
     } finally {
       stop();
