@@ -14,7 +14,7 @@ const OKX_CODE = /^(\d{1,6}|[a-z][a-z_]{0,31})$/;
 export function createTradingMetrics(registry: Registry) {
   const signals = new Counter({
     name: 'trading_signals_total',
-    help: 'Signal commands finished, by outcome (executed, accepted, duplicate, rejected, failed) and reject code (none when not rejected)',
+    help: 'Signal commands finished, by outcome (executed, accepted, duplicate, rejected, failed) and reject or failure code (none otherwise)',
     labelNames: ['outcome', 'reject_code'] as const,
     registers: [registry],
   });
@@ -35,7 +35,8 @@ export function createTradingMetrics(registry: Registry) {
     signal(r: SubmitResult | undefined): void {
       // undefined: the command's execution threw (logged where it happened).
       const outcome = r?.status ?? 'failed';
-      signals.inc({ outcome, reject_code: outcome === 'rejected' ? codeLabel(r?.rejectCode, REJECT_CODE) : 'none' });
+      const coded = outcome === 'rejected' || outcome === 'failed';
+      signals.inc({ outcome, reject_code: coded ? codeLabel(r?.rejectCode, REJECT_CODE) : 'none' });
     },
     order(mode: string, outcome: string, seconds: number): void {
       orderSeconds.observe({ mode, outcome }, seconds);
