@@ -83,6 +83,24 @@ describe('alerts from a real Prometheus scraping the local stack', () => {
     expect(await series('rpc_server_duration_seconds_count{method="Check"}', (m) => m.job!)).toEqual(['billing', 'trading']);
   }, 30_000);
 
+  it("counts a TradingView alert trading refused by its outcome and code (no id in a label)", async () => {
+    // A strategy URL nobody has: stored by the gateway, refused by trading (unknown_strategy).
+    const strategyId = `stg_${'0'.repeat(31)}1`;
+    const res = await fetch(`${h.stack.gatewayUrl}/api/tradingview/webhook/${strategyId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: 'not-a-secret', action: 'buy', symbol: 'BTCUSDT', timestamp: new Date().toISOString() }),
+    });
+    await res.arrayBuffer();
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    await eventually(async () => {
+      const counted = await prom.query('trading_signals_total{outcome="rejected"}');
+      expect(counted.map((s) => s.metric.reject_code)).toEqual(['unknown_strategy']);
+    });
+    const labels = (await prom.query('{job="trading"}')).flatMap((s) => Object.values(s.metric));
+    expect(labels.filter((v) => v.includes(strategyId))).toEqual([]);
+  }, 30_000);
+
   it('fires WebhookSignatureFailures on a burst of forged Stripe signatures, and not before', async () => {
     expect((await prom.alerts()).filter((a) => a.labels.alertname === 'WebhookSignatureFailures')).toEqual([]);
     // One first, so the counter exists when the burst raises it (increase() needs two samples).
