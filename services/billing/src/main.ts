@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     const registry = createRegistry();
     instrumentMongo(mongo, registry);
     const metrics = createWebhookMetrics(registry);
+    const consumerMetrics = new ConsumerMetrics(registry);
     const replay = new WebhookReplay(models, nc, nc.jetstream(), logger, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
     // A new user link may identify parked unmatched events: put them back on the stream.
     const subs = new Subscriptions(models, plans, new UserStates(models, logger), undefined, (keys) => {
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
         ackWaitMs: config.WEBHOOK_ACK_WAIT_MS,
         maxDeliver: config.WEBHOOK_MAX_DELIVER,
         unmatchedRetryMs: config.UNMATCHED_RETRY_MINUTES * 60_000,
+        consumerMetrics,
       },
     );
     await consumer.start();
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
           const claims = await pruneExpired(models.Claim);
           if (entries + claims > 0) logger.info({ entries, claims }, 'expired ledger entries and claims pruned');
         });
-    const backlog = new BacklogGauge(nc, metrics, new ConsumerMetrics(registry), logger);
+    const backlog = new BacklogGauge(nc, metrics, consumerMetrics, logger);
     backlog.start(5000);
     const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
     const dependencies = {
