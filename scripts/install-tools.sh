@@ -81,6 +81,30 @@ install_node() {
   echo "$pkg" > "$TOOLS_BIN/.node.version"
 }
 
+# promtool (rule checks and unit tests) and the Prometheus server (the end-to-end alert test)
+# come from Debian's `prometheus` package (2.42), not a Go build: installed here rather than
+# in .ci/run because `npm test` runs this script first (pretest), so a developer's test run
+# gets them as CI does. Skipped when promtool is already there; apt needs root.
+install_prometheus() {
+  if command -v promtool >/dev/null && command -v prometheus >/dev/null; then
+    [[ -n "${TOOLS_QUIET:-}" ]] || echo "tools: prometheus up to date ($(promtool --version 2>&1 | head -1))"
+    return
+  fi
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "tools: promtool missing: install Debian's prometheus package (apt-get install prometheus) or put promtool and prometheus on PATH" >&2
+    exit 1
+  fi
+  echo "tools: installing prometheus (promtool and server) with apt-get"
+  # The package's service would start a system Prometheus on :9090; the tests run their own.
+  local own_policy=
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; }
+  [[ -z "$own_policy" ]] || rm -f /usr/sbin/policy-rc.d
+}
+
 need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl and mailpit" >&2; exit 1; }; }
 # Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit]   (no arguments: all five)
 wanted=("$@")
@@ -94,6 +118,9 @@ for tool in "${wanted[@]}"; do
     grpcurl) build grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3 install_module ;;
     # The email channel's tests send through it and read the messages back.
     mailpit) build mailpit github.com/axllent/mailpit@v1.33.1 install_mailpit ;;
+    prometheus) install_prometheus ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done
+# Not a Go build, so not in the list above; installed with everything else.
+if [[ $# -eq 0 ]]; then install_prometheus; fi

@@ -23,6 +23,7 @@ async function main() {
     // (the stack binds them to 127.0.0.1; tests take free ports instead).
     billingPort: Number(process.env.BILLING_PORT || 50051),
     tradingPort: Number(process.env.TRADING_PORT || 50052),
+    tradingMetricsPort: Number(process.env.TRADING_METRICS_PORT || 9467),
     notifications: true,
     notificationsPort: Number(process.env.NOTIFICATIONS_PORT || 50053),
     notificationsMetricsPort: Number(process.env.NOTIFICATIONS_METRICS_PORT || 9466),

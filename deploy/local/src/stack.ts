@@ -43,6 +43,8 @@ export interface StackOptions {
   billingPort?: number;
   tradingPort?: number;
   billingMetricsPort?: number;
+  /** Trading's METRICS_PORT (/metrics); a free port when unset. */
+  tradingMetricsPort?: number;
   /**
    * Start the notifications service too (`npm start` does; a test asks for it). Off by
    * default: most tests do not need it, and the machine's cores are shared.
@@ -62,6 +64,7 @@ export interface Stack {
   tradingUrl: string;
   /** Billing's plain-HTTP /metrics. */
   billingMetricsUrl: string;
+  tradingMetricsUrl: string;
   /** Where notifications listens (or would: it runs only with `notifications: true`). */
   notificationsUrl: string;
   notificationsMetricsUrl: string;
@@ -119,6 +122,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const tradingPort = opts.tradingPort ?? (await freePort());
     const tradingUrl = `http://127.0.0.1:${tradingPort}`;
     const billingMetricsPort = opts.billingMetricsPort ?? (await freePort());
+    const tradingMetricsPort = opts.tradingMetricsPort || (await freePort());
     const resolvedGatewayPort = opts.gatewayPort || (await freePort());
     const gatewayUrl = `http://127.0.0.1:${resolvedGatewayPort}`;
     const gatewayOpsPort = opts.gatewayOpsPort || (await freePort());
@@ -144,6 +148,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         NATS_URL: natsUrl,
         TRADING_PORT: String(tradingPort),
         RPC_HOST: '127.0.0.1',
+        METRICS_PORT: String(tradingMetricsPort),
         BILLING_URL: billingUrl,
         EXCHANGE_KEYS_MASTER_KEY: baseEnv.EXCHANGE_KEYS_MASTER_KEY || localMasterKey(opts.dataDir),
         ...opts.serviceEnv?.trading,
@@ -216,6 +221,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       billingUrl,
       tradingUrl,
       billingMetricsUrl,
+      tradingMetricsUrl: `http://127.0.0.1:${tradingMetricsPort}/metrics`,
       notificationsUrl,
       notificationsMetricsUrl: `http://127.0.0.1:${notificationsMetricsPort}/metrics`,
       mongoUri,

@@ -3,13 +3,16 @@ import {
   BillingService,
   connectMongo,
   connectNats,
+  ConsumerMetrics,
   createLogger,
   createRegistry,
+  createRpcMetrics,
   ensureStream,
   ensureWebhookStream,
   every,
   exitOnStartupError,
   Health,
+  instrumentMongo,
   isNatsConnected,
   onShutdown,
   pingMongo,
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
     outbox.start(config.OUTBOX_RELAY_INTERVAL_MS, 'billing outbox relay');
 
     const registry = createRegistry();
+    instrumentMongo(mongo, registry);
     const metrics = createWebhookMetrics(registry);
+    const consumerMetrics = new ConsumerMetrics(registry);
     const replay = new WebhookReplay(models, nc, nc.jetstream(), logger, config.WEBHOOK_PUBLISH_TIMEOUT_MS);
     // A new user link may identify parked unmatched events: put them back on the stream.
     const subs = new Subscriptions(models, plans, new UserStates(models, logger), undefined, (keys) => {
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
         ackWaitMs: config.WEBHOOK_ACK_WAIT_MS,
         maxDeliver: config.WEBHOOK_MAX_DELIVER,
         unmatchedRetryMs: config.UNMATCHED_RETRY_MINUTES * 60_000,
+        consumerMetrics,
       },
     );
     await consumer.start();
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
           const claims = await pruneExpired(models.Claim);
           if (entries + claims > 0) logger.info({ entries, claims }, 'expired ledger entries and claims pruned');
         });
-    const backlog = new BacklogGauge(nc, metrics, logger);
+    const backlog = new BacklogGauge(nc, metrics, consumerMetrics, logger);
     backlog.start(5000);
     const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
     const dependencies = {
@@ -120,6 +126,7 @@ async function main(): Promise<void> {
       port: config.BILLING_PORT,
       host: config.RPC_HOST,
       logger,
+      metrics: createRpcMetrics(registry),
       interceptors: [requireServiceToken({ service: 'billing', allowedCallers: ALLOWED_CALLERS.billing, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
         router.service(BillingService, impl);

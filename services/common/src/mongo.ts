@@ -16,6 +16,8 @@ export async function connectMongo(uri: string, logger: Logger): Promise<mongoos
     socketTimeoutMS: 60_000,
     // Indexes are created explicitly at start (syncIndexes), not lazily on first use.
     autoIndex: false,
+    // Command events feed mongodb_command_failures_total (mongo-metrics.ts).
+    monitorCommands: true,
   });
   await conn.asPromise();
   logger.info({ db: conn.name }, 'connected to MongoDB');

@@ -2,6 +2,7 @@ import * as http2 from 'node:http2';
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Logger } from './logger';
+import { rpcMetricsInterceptor, type RpcMetrics } from './rpc-metrics';
 import { serverTracingInterceptor } from './telemetry/connect-tracing';
 
 /** Largest request message an RPC server reads. */
@@ -22,13 +23,20 @@ export async function startRpcServer(opts: {
   host?: string;
   routes: (router: ConnectRouter) => void;
   interceptors?: Interceptor[];
+  /** RED metrics of every call (createRpcMetrics), counted before the service token is checked so refusals show too. */
+  metrics?: RpcMetrics;
   logger: Logger;
 }): Promise<RpcServer> {
   const shutdown = new AbortController();
   const server = http2.createServer(
     connectNodeAdapter({
       routes: opts.routes,
-      interceptors: [serverTracingInterceptor, errorLogging(opts.logger), ...(opts.interceptors ?? [])],
+      interceptors: [
+        serverTracingInterceptor,
+        ...(opts.metrics ? [rpcMetricsInterceptor(opts.metrics)] : []),
+        errorLogging(opts.logger),
+        ...(opts.interceptors ?? []),
+      ],
       shutdownSignal: shutdown.signal,
       // No request of ours is near this; a bigger one is refused (ResourceExhausted) before it is read whole.
       readMaxBytes: RPC_READ_MAX_BYTES,

@@ -4,7 +4,10 @@ import {
   connectMongo,
   connectNats,
   createLogger,
+  ConsumerMetrics,
   createRegistry,
+  createRpcMetrics,
+  instrumentMongo,
   every,
   exitOnStartupError,
   Health,
@@ -32,7 +35,7 @@ import { Deliveries } from './deliveries';
 import { telegramDestinations, type DestinationSource } from './destinations';
 import { FillDigests } from './digest';
 import { Dispatcher } from './dispatcher';
-import { EventIntake } from './intake';
+import { EventIntake, INTAKE_STREAMS } from './intake';
 import { createNotificationMetrics } from './metrics';
 import { PreferenceStore } from './preference-store';
 import { RetryScheduler } from './retry-scheduler';
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
     await endpoints.sealStored(logger);
 
     const registry = createRegistry();
+    instrumentMongo(mongo, registry);
     const metrics = createNotificationMetrics(registry);
 
     // Channels and where each finds a user's addresses. A channel without its settings
@@ -151,6 +155,9 @@ async function main(): Promise<void> {
     });
 
     const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
+    // Lag of both intake consumers (they exist once the intake created them; failures before are logged and retried).
+    const consumerMetrics = new ConsumerMetrics(registry);
+    const consumerGauges = INTAKE_STREAMS.map((s) => consumerMetrics.watch(nc, s.stream, s.durable, 5_000, logger));
     const impl = notificationsService({
       preferences,
       deliveries,
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
       port: config.NOTIFICATIONS_PORT,
       host: config.RPC_HOST,
       logger,
+      metrics: createRpcMetrics(registry),
       interceptors: [requireServiceToken({ service: 'notifications', allowedCallers: ALLOWED_CALLERS.notifications, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
         router.service(NotificationsService, impl);
@@ -188,6 +196,7 @@ async function main(): Promise<void> {
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['event intake', () => intake.stop()],
+      ['consumer metrics', () => Promise.all(consumerGauges.map((g) => g.stop()))],
       ['telegram updates poller', async () => telegram?.poller.stop()],
       ['retry scheduler', () => scheduler.stop()],
       ['silence watcher', () => silence.stop()],

@@ -3,9 +3,11 @@ import { decryptSecret, encryptSecret, type MasterKeyring } from './credentials-
 import type { OrderExecutor } from './exchange/executor';
 import type { MarketCatalog } from './exchange/markets';
 import { createOkxClient, type Exchange, type ExchangeMode } from './exchange/okx-client';
+import { MeteredExecutor } from './exchange/metered-executor';
 import { OkxExecutor } from './exchange/okx-executor';
 import { PaperExecutor } from './exchange/paper-executor';
 import type { KeysRejectedNotices } from './keys-rejected';
+import type { TradingMetrics } from './metrics';
 import type { ExchangeAccountDoc, TradingModels } from './models';
 import { credentialContext, type CredentialField } from './secret-contexts';
 
@@ -29,6 +31,8 @@ export class Accounts {
     private readonly opts: { apiBase?: string; timeoutMs: number; paperStartingBalance: number },
     private readonly logger: Logger,
     private readonly keysRejected?: KeysRejectedNotices,
+    /** Order latency and OKX errors of OKX accounts (unset in tools and tests). */
+    private readonly metrics?: TradingMetrics,
   ) {}
 
   async save(userId: string, mode: ExchangeMode, creds: Credentials | undefined): Promise<ExchangeAccountDoc> {
@@ -81,11 +85,12 @@ export class Accounts {
     }
     const mode = account.mode as 'okx' | 'okx-demo';
     const savedAt = account.updatedAt;
-    return new OkxExecutor(mode, cached.client, this.logger, (rejection, operation) => {
+    const executor = new OkxExecutor(mode, cached.client, this.logger, (rejection, operation) => {
       // In the background: the caller is handling the refusal already (a rejected order, a failed read).
       this.keysRejected
         ?.report(userId, mode, savedAt, rejection, operation)
         .catch((err: unknown) => this.logger.error({ err, user_id: userId }, 'refused keys could not be recorded'));
     });
+    return this.metrics ? new MeteredExecutor(executor, this.metrics) : executor;
   }
 }

@@ -7,6 +7,7 @@ import {
   decodeAlert,
   publishAlertAnswer,
   withConsumeSpan,
+  type ConsumerMetrics,
   type Logger,
 } from '@tbot/common';
 import { AckPolicy, DeliverPolicy, nanos, type Consumer, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
@@ -21,6 +22,8 @@ export interface AlertConsumerOptions {
   concurrency: number;
   /** How long an alert may be in flight before JetStream hands it out again. */
   ackWaitMs: number;
+  /** Counts redeliveries (nats_consumer_redeliveries_total); unset in tests. */
+  metrics?: ConsumerMetrics;
 }
 
 /**
@@ -111,6 +114,7 @@ export class AlertConsumer {
 
   private async handle(m: JsMsg): Promise<void> {
     this.inFlight++;
+    this.opts.metrics?.delivered(ALERT_STREAM, ALERT_CONSUMER, m.info);
     try {
       await withConsumeSpan(m.subject, m.headers, () => this.execute(m));
     } catch (err) {

@@ -6,6 +6,8 @@ export const tradingConfigSchema = z.object({
   ...serviceAuthConfigShape,
   ...rpcHostShape,
   TRADING_PORT: env.port(50052),
+  /** Plain-HTTP port of GET /metrics (0: any free port). Apart from billing 9464, gateway ops 9465 and notifications 9466 so all fit one host. */
+  METRICS_PORT: env.port(9467),
   MONGODB_URI: z.string().min(1),
   BILLING_URL: env.url().default('http://127.0.0.1:50051'),
   RPC_TIMEOUT_MS: env.positiveInt(3_000),

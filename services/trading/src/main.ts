@@ -6,12 +6,18 @@ import {
   clientTracingInterceptor,
   connectMongo,
   connectNats,
+  ConsumerMetrics,
   createLogger,
+  createRegistry,
+  createRpcMetrics,
   ensureAlertStream,
   ensureStream,
   exitOnStartupError,
   Health,
+  instrumentMongo,
   isNatsConnected,
+  ALERT_CONSUMER,
+  ALERT_STREAM,
   onShutdown,
   pingMongo,
   registerHealth,
@@ -19,6 +25,7 @@ import {
   requireServiceToken,
   serviceTokenInterceptor,
   ServiceTokens,
+  startMetricsServer,
   startRpcServer,
   TradingService,
 } from '@tbot/common';
@@ -31,6 +38,7 @@ import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
 import { MarketCatalog } from './exchange/markets';
 import { KeysRejectedNotices } from './keys-rejected';
 import { LimitNotices } from './limit-notices';
+import { createTradingMetrics } from './metrics';
 import { createTradingModels } from './models';
 import { OrderFollowUp } from './order-follow-up';
 import { OrderPlacement } from './order-placement';
@@ -54,6 +62,17 @@ async function main(): Promise<void> {
 
     const mongo = await connectMongo(config.MONGODB_URI, logger);
     const models = await createTradingModels(mongo);
+    const registry = createRegistry();
+    instrumentMongo(mongo, registry);
+    const metrics = createTradingMetrics(registry);
+    metrics.openPositions(async () => {
+      const rows = await models.Position.aggregate<{ _id: string; n: number }>([
+        { $match: { amount: { $ne: 0 } } },
+        { $group: { _id: '$mode', n: { $sum: 1 } } },
+      ]);
+      return rows.map((r) => ({ mode: r._id, count: r.n }));
+    });
+    const consumerMetrics = new ConsumerMetrics(registry);
     const nc = await connectNats(config.NATS_URL, 'trading', logger, config);
     await ensureStream(nc, TRADING_STREAM, TRADING_SUBJECTS);
     await ensureAlertStream(nc);
@@ -79,7 +98,7 @@ async function main(): Promise<void> {
       apiBase: config.OKX_API_BASE,
       timeoutMs: config.EXCHANGE_TIMEOUT_MS,
       paperStartingBalance: config.PAPER_STARTING_BALANCE,
-    }, logger, new KeysRejectedNotices({ models, events, logger }));
+    }, logger, new KeysRejectedNotices({ models, events, logger }), metrics);
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
     const locks = new UserLocks(mongo);
     const snapshots = new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000);
@@ -108,6 +127,7 @@ async function main(): Promise<void> {
       turns,
       logger,
       maxSignalAgeSeconds: config.MAX_SIGNAL_AGE_SECONDS,
+      metrics,
     });
     const followUp = new OrderFollowUp({ models, accounts, markets, placement, logger }, config.ORDER_FOLLOW_UP_INTERVAL_MS);
     followUp.start();
@@ -119,13 +139,20 @@ async function main(): Promise<void> {
     const reconciler = new PositionReconciler({ models, accounts, locks, events, logger }, config.RECONCILE_POSITIONS_INTERVAL_MS);
     reconciler.start();
 
-    const alerts = new AlertConsumer(nc, signals, logger, { concurrency: config.ALERT_CONCURRENCY, ackWaitMs: config.ALERT_ACK_WAIT_MS });
+    const alerts = new AlertConsumer(nc, signals, logger, {
+      concurrency: config.ALERT_CONCURRENCY,
+      ackWaitMs: config.ALERT_ACK_WAIT_MS,
+      metrics: consumerMetrics,
+    });
     await alerts.start();
+    const alertLag = consumerMetrics.watch(nc, ALERT_STREAM, ALERT_CONSUMER, 5_000, logger);
+    const metricsServer = await startMetricsServer(config.METRICS_PORT, registry, logger);
 
     const server = await startRpcServer({
       port: config.TRADING_PORT,
       host: config.RPC_HOST,
       logger,
+      metrics: createRpcMetrics(registry),
       interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
         router.service(TradingService, tradingService({ models, accounts, signals, auth, strategies }));
@@ -140,12 +167,14 @@ async function main(): Promise<void> {
 
     onShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
       ['alert intake', () => alerts.stop()],
+      ['alert consumer metrics', () => alertLag.stop()],
       ['rpc server', () => server.close(config.SHUTDOWN_TIMEOUT_MS)],
       ['signals in flight', () => signals.drain()],
       ['order follow-up', () => followUp.stop()],
       ['paper triggers', () => paperTriggers.stop()],
       ['position reconciliation', () => reconciler.stop()],
       ['outbox', () => events.stop()],
+      ['metrics server', () => metricsServer.close()],
       ['nats', () => nc.drain()],
       ['mongodb', () => mongo.close()],
     ]);

@@ -12,6 +12,7 @@ import type { Strategies, StoredStrategy } from './strategies';
 import { applyStrategyDefaults, effectiveProfile } from './strategy-rules';
 import type { UserTurns } from './user-turns';
 import type { WebhookAuth } from './webhook-auth';
+import type { TradingMetrics } from './metrics';
 
 export type { SubmitInput, SubmitResult } from './signal-outcome';
 
@@ -59,6 +60,8 @@ export class SignalIntake {
       turns: UserTurns;
       logger: Logger;
       maxSignalAgeSeconds: number;
+      /** Counts each command's outcome (trading_signals_total); unset in tests. */
+      metrics?: Pick<TradingMetrics, 'signal'>;
     },
   ) {}
 
@@ -71,6 +74,13 @@ export class SignalIntake {
    * commands; resolves once that is done, with the commands' outcomes still to come.
    */
   async receive(input: SubmitInput): Promise<Received> {
+    const received = await this.take(input);
+    const metrics = this.d.metrics;
+    if (metrics) for (const o of received.outcomes) void o.then((r) => metrics.signal(r), () => metrics.signal(undefined));
+    return received;
+  }
+
+  private async take(input: SubmitInput): Promise<Received> {
     const { models } = this.d;
     const signalId = newId('sig');
     const raw = input.body.toString('utf8');

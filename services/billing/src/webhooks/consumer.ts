@@ -6,6 +6,7 @@ import {
   WEBHOOK_STREAM,
   webhookTypeLabel,
   withConsumeSpan,
+  type ConsumerMetrics,
   type Logger,
   type WebhookProvider,
 } from '@tbot/common';
@@ -25,6 +26,8 @@ export interface ConsumerOptions extends DeliveryPolicy {
   batchSize: number;
   /** Longest time an event may be in flight before JetStream delivers it again. */
   ackWaitMs: number;
+  /** Counts redeliveries (nats_consumer_redeliveries_total); unset in tests. */
+  consumerMetrics?: ConsumerMetrics;
 }
 
 /**
@@ -89,6 +92,7 @@ export class WebhookConsumer {
       try {
         this.messages = await consumer.consume({ max_messages: this.opts.batchSize });
         for await (const m of this.messages) {
+          this.opts.consumerMetrics?.delivered(WEBHOOK_STREAM, WEBHOOK_CONSUMER, m.info);
           this.buffer.push(m);
           this.wake?.();
           // Backpressure: the subscription pulls more only as this loop asks for it, so

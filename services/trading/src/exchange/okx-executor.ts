@@ -195,7 +195,7 @@ function okxMessage(err: unknown): string {
 }
 
 /** OKX's code for the refusal: the order's sCode, else the request's code ("0" means none). */
-function okxCode(err: unknown): string | undefined {
+export function okxCode(err: unknown): string | undefined {
   const text = (err as Error).message;
   const c = /"sCode":"(\d+)"/.exec(text) ?? /"code":"(\d+)"/.exec(text);
   return c?.[1] && c[1] !== '0' ? c[1] : undefined;
