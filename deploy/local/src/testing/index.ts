@@ -9,3 +9,4 @@ export * from './pro-trader';
 export * from './service-clients';
 export * from './mailpit';
 export * from './webhook-receiver';
+export * from './jaeger-query';
