@@ -3,8 +3,8 @@ import { prefixedSink, spawnChild, type Child, type LineSink } from './child';
 import { jaegerUrls, pickJaegerPorts, startJaeger, type JaegerPorts, type RunningJaeger } from './jaeger';
 import { findTool, TOOLS_BIN } from './tools';
 
-/** About how long a cold `go build` of Jaeger takes on two cores (measured: see install-tools.sh). */
-const COLD_BUILD_HINT = 'about 4 minutes cold';
+/** How long a cold build of Jaeger took on two shared cores: 4 to 10 minutes, downloads included. */
+const COLD_BUILD_HINT = 'several minutes when nothing is cached';
 const PROGRESS_EVERY_MS = 20_000;
 
 /**

@@ -60,11 +60,14 @@ describe('webhook traces in Jaeger', () => {
   }
 
   /** The trace as Jaeger has it, once it holds every span `complete` waits for. */
-  function traceFromJaeger(traceId: string, complete: (spans: CollectedSpan[]) => boolean): Promise<CollectedSpan[]> {
+  async function traceFromJaeger(traceId: string, complete: (spans: CollectedSpan[]) => boolean): Promise<CollectedSpan[]> {
+    let last: CollectedSpan[] = [];
     return eventually(`trace ${traceId} in Jaeger`, async () => {
-      const spans = await query.trace(traceId);
-      return complete(spans) ? spans : undefined;
-    }, 20_000);
+      last = await query.trace(traceId);
+      return complete(last) ? last : undefined;
+    }, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}; it holds: ${last.map((s) => `${s.service} ${s.kind} ${s.name}`).join(', ') || 'nothing'}`);
+    });
   }
 
   it("holds a Stripe webhook's trace: gateway HTTP, NATS publish, billing's apply with MongoDB, its event and trading's consumer", async () => {
@@ -99,7 +102,7 @@ describe('webhook traces in Jaeger', () => {
     expect(stored.attributes['messaging.message.id']).toBe(`stripe:${eventId}`);
     const apply = find("billing's consumer span", (s) => s.service === 'billing' && s.kind === CONSUMER && s.name === `${subject} process`);
     expect(apply.parentSpanId).toBe(stored.spanId);
-    const mongo = find('a MongoDB span of billing', (s) => s.service === 'billing' && s.kind === CLIENT && (s.attributes['db.system'] ?? s.attributes['db.system.name']) === 'mongodb');
+    const mongo = find('a MongoDB span of billing', (s) => s.service === 'billing' && isMongo(s));
     expect(isBelow(spans, mongo, apply)).toBe(true);
     const activated = find("billing's event publish", (s) => s.service === 'billing' && s.kind === PRODUCER && s.name === 'billing.subscription.activated publish');
     const entitlement = find("trading's consumer of billing's event", (s) => s.service === 'trading' && s.kind === CONSUMER && s.name === 'billing.subscription.activated process');
@@ -124,7 +127,7 @@ describe('webhook traces in Jaeger', () => {
     const spans = await traceFromJaeger(traceId, (s) =>
       s.some((x) => x.service === 'trading' && x.kind === CONSUMER) &&
       s.some((x) => x.service === 'billing' && x.kind === SERVER) &&
-      s.some((x) => x.service === 'trading' && x.kind === CLIENT && x.attributes['db.system'] !== undefined),
+      s.some((x) => x.service === 'trading' && isMongo(x)),
     );
     const find = (what: string, pred: (s: CollectedSpan) => boolean) => {
       const found = spans.find(pred);
@@ -141,10 +144,18 @@ describe('webhook traces in Jaeger', () => {
     expect(isBelow(spans, rpcClient, execute)).toBe(true);
     const rpcServer = find("billing's Connect server span", (s) => s.service === 'billing' && s.kind === SERVER && s.parentSpanId === rpcClient.spanId);
     expect(rpcServer.name).toBe(rpcClient.name);
-    const mongo = find('a MongoDB span of trading', (s) => s.service === 'trading' && s.kind === CLIENT && (s.attributes['db.system'] ?? s.attributes['db.system.name']) === 'mongodb');
+    const mongo = find('a MongoDB span of trading', (s) => s.service === 'trading' && isMongo(s));
     expect(isBelow(spans, mongo, execute)).toBe(true);
+    // The order's events, which notifications and the user's webhooks are sent from, continue it.
+    const orderEvent = find("trading's order event publish", (s) => s.service === 'trading' && s.kind === PRODUCER && s.name.startsWith('trading.order.'));
+    expect(isBelow(spans, orderEvent, execute)).toBe(true);
   });
 });
+
+/** A MongoDB driver span (the semantic conventions' old attribute name or the new one). */
+function isMongo(s: CollectedSpan): boolean {
+  return s.kind === CLIENT && (s.attributes['db.system'] ?? s.attributes['db.system.name']) === 'mongodb';
+}
 
 /** Whether `span` descends from `ancestor` in `spans`. */
 function isBelow(spans: CollectedSpan[], span: CollectedSpan, ancestor: CollectedSpan): boolean {
