@@ -50,8 +50,10 @@ install_mailpit() { # name module@version
 install_jaeger() { # name module@version
   local work
   work=$(mktemp -d)
+  # go get lists every one of the ~400 modules it adds; npm start shows this output while the
+  # stack runs, so those lines are left out (downloads and errors still show).
   (cd "$work" && go mod init jaeger-build >/dev/null 2>&1 &&
-    go get -tool "$2" &&
+    { go get -tool "$2" 2>&1 | { grep -v '^go: added ' || true; }; } &&
     go build -trimpath -ldflags "-s -w" -o "$TOOLS_BIN/.jaeger.partial" "${2%@*}")
   mv "$TOOLS_BIN/.jaeger.partial" "$TOOLS_BIN/jaeger"
   rm -rf "$work"
