@@ -5,8 +5,10 @@ import {
   JaegerQuery,
   signStripe,
   stackBillingClient,
+  stackNotificationsClient,
   stackTradingClient,
   startBillingHarness,
+  WebhookReceiver,
   type BillingHarness,
   type CollectedSpan,
 } from '../src/testing';
@@ -27,6 +29,7 @@ describe('webhook traces in Jaeger', () => {
   let jaeger: RunningJaeger;
   let query: JaegerQuery;
   let h: BillingHarness;
+  let receiver: WebhookReceiver;
   const jaegerLogs: string[] = [];
 
   beforeAll(async () => {
@@ -39,10 +42,18 @@ describe('webhook traces in Jaeger', () => {
       sink: (_name, line) => jaegerLogs.push(line),
     });
     query = new JaegerQuery(jaeger.queryUrl);
-    h = await startBillingHarness({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } });
+    // Notifications too, with a user's outbound webhook endpoint: an alert's trace ends at
+    // the POST to it.
+    receiver = await new WebhookReceiver().start();
+    h = await startBillingHarness({
+      notifications: true,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint },
+      serviceEnv: { notifications: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } },
+    });
   }, 120_000);
   afterAll(async () => {
     await h?.stop();
+    await receiver?.stop();
     await jaeger?.child.stop();
   });
 
@@ -109,12 +120,14 @@ describe('webhook traces in Jaeger', () => {
     expect(entitlement.parentSpanId).toBe(activated.spanId);
   });
 
-  it("holds a TradingView alert's trace: gateway HTTP, the ALERTS publish, trading's consumer, its Connect call to billing and MongoDB", async () => {
+  it("holds a TradingView alert's trace: gateway HTTP, the ALERTS publish, trading's consumer, its Connect call to billing, MongoDB and notifications' webhook", async () => {
     const trader = await createProTrader(h.stack, 'jaeger');
     await stackTradingClient(h.stack).setRiskProfile({
       userId: trader.id,
       profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 100, maxOrderNotional: 10_000 },
     });
+    const endpoint = await stackNotificationsClient(h.stack, { timeoutMs: 10_000 }).addWebhookEndpoint({ userId: trader.id, url: `${receiver.url}/hooks` });
+    receiver.setSecrets([endpoint.secret]);
     const alert = { symbol: 'BTCUSDT', action: 'buy', price: '37000', strategy: 'jaeger', secret: trader.secret, id: `ord_${randomBytes(6).toString('hex')}` };
     const res = await fetch(`${h.stack.gatewayUrl}/api/tradingview/webhook/${trader.id}`, {
       method: 'POST',
@@ -127,7 +140,8 @@ describe('webhook traces in Jaeger', () => {
     const spans = await traceFromJaeger(traceId, (s) =>
       s.some((x) => x.service === 'trading' && x.kind === CONSUMER) &&
       s.some((x) => x.service === 'billing' && x.kind === SERVER) &&
-      s.some((x) => x.service === 'trading' && isMongo(x)),
+      s.some((x) => x.service === 'trading' && isMongo(x)) &&
+      s.some((x) => x.service === 'notifications' && x.kind === CLIENT && x.name === 'notification webhook send'),
     );
     const find = (what: string, pred: (s: CollectedSpan) => boolean) => {
       const found = spans.find(pred);
@@ -149,6 +163,11 @@ describe('webhook traces in Jaeger', () => {
     // The order's events, which notifications and the user's webhooks are sent from, continue it.
     const orderEvent = find("trading's order event publish", (s) => s.service === 'trading' && s.kind === PRODUCER && s.name.startsWith('trading.order.'));
     expect(isBelow(spans, orderEvent, execute)).toBe(true);
+    // Notifications: its consumer of a trading event, and the POST to the user's endpoint.
+    const notified = find("notifications' consumer span", (s) => s.service === 'notifications' && s.kind === CONSUMER && s.name.startsWith('trading.order.'));
+    expect(isBelow(spans, notified, execute)).toBe(true);
+    const delivered = find("notifications' webhook send span", (s) => s.service === 'notifications' && s.kind === CLIENT && s.name === 'notification webhook send');
+    expect(isBelow(spans, delivered, execute)).toBe(true);
   });
 });
 
