@@ -40,7 +40,14 @@ export async function startLocalTracing(opts: LocalTracingOptions): Promise<Loca
   const bin = findTool('jaeger', env.JAEGER_BIN, toolsBin);
   if (bin) {
     const jaeger = await startJaeger({ bin, ports, sink });
-    return { kind: 'running', otlpEndpoint, queryUrl, stop: async () => void (await jaeger.child.stop()) };
+    return {
+      kind: 'running',
+      otlpEndpoint,
+      queryUrl,
+      async stop() {
+        await jaeger.child.stop();
+      },
+    };
   }
 
   // Not built: build it beside the running stack instead of making the first `npm start`
@@ -57,7 +64,11 @@ export async function startLocalTracing(opts: LocalTracingOptions): Promise<Loca
     const built = findTool('jaeger', env.JAEGER_BIN, toolsBin);
     if (!built) return;
     jaeger = await startJaeger({ bin: built, ports, sink });
-    if (stopped) return void (await jaeger.child.stop());
+    if (stopped) {
+      // Ctrl-C came while it was starting.
+      await jaeger.child.stop();
+      return;
+    }
     sink('jaeger', `built and started: traces from now on at ${queryUrl} (spans of the stack's first minutes were dropped)`, 'stdout');
   }).catch((err: Error) => sink('jaeger', `could not start: ${err.message}; the stack runs on without it`, 'stderr'));
   return {
