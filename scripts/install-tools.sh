@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl, mailpit) into a
+# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl, mailpit, Jaeger) into a
 # cache outside the checkout, so later clones and CI runs on this machine reuse them.
 # Building takes minutes; an existing binary of the right version is kept.
 # Also fetches the Node 24 binary (`node`) that scripts/node24.sh runs when the machine's
@@ -37,6 +37,26 @@ install_ferretdb() { # name module@version
 install_mailpit() { # name module@version
   GOBIN="$TOOLS_BIN" go install -trimpath \
     -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=${2##*@}" "$2"
+}
+
+# Jaeger v2 (an OpenTelemetry-collector-based all-in-one: OTLP in, query API out, memory
+# storage when run without flags). cmd/jaeger is a `tool` of the main module, not a module
+# of its own, so `go install module@version` cannot build it: add it as a tool of a scratch
+# module and build it there. Cold (module downloads included) it took 10.5 min on two cores
+# shared with a CI run (~3.5 min on idle ones); the binary is 85 MiB with -s -w (116 without);
+# it serves no UI pages (the UI assets are built by the release, not in the module zip),
+# but the OTLP receivers and the /api query API the tests read work. The install goes
+# through a temporary name and a `mv`, so a concurrent `npm start` never runs half a binary.
+install_jaeger() { # name module@version
+  local work
+  work=$(mktemp -d)
+  # go get lists every one of the ~400 modules it adds; npm start shows this output while the
+  # stack runs, so those lines are left out (downloads and errors still show).
+  (cd "$work" && go mod init jaeger-build >/dev/null 2>&1 &&
+    { go get -tool "$2" 2>&1 | { grep -v '^go: added ' || true; }; } &&
+    go build -trimpath -ldflags "-s -w" -o "$TOOLS_BIN/.jaeger.partial" "${2%@*}")
+  mv "$TOOLS_BIN/.jaeger.partial" "$TOOLS_BIN/jaeger"
+  rm -rf "$work"
 }
 
 build() { # name module@version installer
@@ -105,10 +125,10 @@ install_prometheus() {
   [[ -z "$own_policy" ]] || rm -f /usr/sbin/policy-rc.d
 }
 
-need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl and mailpit" >&2; exit 1; }; }
-# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit]   (no arguments: all five)
+need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl, mailpit and Jaeger" >&2; exit 1; }; }
+# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit] [jaeger] [prometheus]   (no arguments: all of them)
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit jaeger)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     node) install_node ;;
@@ -119,6 +139,8 @@ for tool in "${wanted[@]}"; do
     # The email channel's tests send through it and read the messages back.
     mailpit) build mailpit github.com/axllent/mailpit@v1.33.1 install_mailpit ;;
     prometheus) install_prometheus ;;
+    # npm start sends every service's traces to it; the Jaeger test reads them back.
+    jaeger) build jaeger github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0 install_jaeger ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done

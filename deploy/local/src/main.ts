@@ -1,10 +1,12 @@
 /**
  * `npm start`: the whole system on one machine. FerretDB is started when MONGODB_URI is
- * unset, nats-server when nothing answers at NATS_URL; then billing, trading, the gateway
- * and notifications.
+ * unset, nats-server when nothing answers at NATS_URL, Jaeger when OTEL_EXPORTER_OTLP_ENDPOINT
+ * is unset (built in the background on first use); then billing, trading, the gateway and
+ * notifications, all sending their traces to that Jaeger (or to the endpoint given).
  * Ctrl-C stops everything.
  */
 import * as path from 'node:path';
+import { startLocalTracing, type LocalTracing } from './local-jaeger';
 import { localSecret, startStack, REPO_ROOT } from './stack';
 
 const SERVICE_TOKEN_FILE = 'service-token.secret';
@@ -14,9 +16,11 @@ async function main() {
   // Kept in the data directory (not one per run) so `npm run webhooks` and grpcurl can sign
   // their calls with it: SERVICE_TOKEN_SECRET=$(cat .data/service-token.secret).
   const serviceTokenSecret = process.env.SERVICE_TOKEN_SECRET || localSecret(dataDir, SERVICE_TOKEN_FILE);
+  // Before the services, so their first spans (start-up, the first requests) have somewhere to go.
+  const tracing = await startLocalTracing({ repoRoot: REPO_ROOT });
   const stack = await startStack({
     dataDir,
-    env: { SERVICE_TOKEN_SECRET: serviceTokenSecret },
+    env: { SERVICE_TOKEN_SECRET: serviceTokenSecret, OTEL_EXPORTER_OTLP_ENDPOINT: tracing.otlpEndpoint },
     gatewayPort: Number(process.env.PORT ?? 8080),
     gatewayOpsPort: Number(process.env.OPS_PORT || 9465),
     // The documented ports, so grpcurl and `npm run webhooks` find billing and trading
@@ -27,11 +31,15 @@ async function main() {
     notifications: true,
     notificationsPort: Number(process.env.NOTIFICATIONS_PORT || 50053),
     notificationsMetricsPort: Number(process.env.NOTIFICATIONS_METRICS_PORT || 9466),
+  }).catch(async (err: unknown) => {
+    await tracing.stop();
+    throw err;
   });
   process.stdout.write(
     `\nready: gateway ${stack.gatewayUrl} (readiness and metrics on ${stack.gatewayOpsUrl}/readyz, /metrics), billing ${stack.billingUrl}, trading ${stack.tradingUrl}, notifications ${stack.notificationsUrl}, ` +
       `MongoDB ${stack.mongoUri}, NATS ${stack.natsUrl}\n` +
       (process.env.SERVICE_TOKEN_SECRET ? '' : `internal calls are signed with the secret in ${path.join(dataDir, SERVICE_TOKEN_FILE)}\n`) +
+      `${describeTracing(tracing)}\n` +
       `Ctrl-C stops everything.\n\n`,
   );
   let stopping = false;
@@ -39,6 +47,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     await stack.stop();
+    // After the services: their last spans are flushed at shutdown.
+    await tracing.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
@@ -51,6 +61,17 @@ async function main() {
         void stop();
       }
     });
+  }
+}
+
+function describeTracing(t: LocalTracing): string {
+  switch (t.kind) {
+    case 'external':
+      return `traces: sent to ${t.otlpEndpoint} (OTEL_EXPORTER_OTLP_ENDPOINT; no Jaeger started)`;
+    case 'running':
+      return `traces: Jaeger ${t.queryUrl} (query API: ${t.queryUrl}/api/traces/<trace_id>; OTLP in at ${t.otlpEndpoint})`;
+    case 'building':
+      return `traces: Jaeger is being built (jaeger-build lines); it will answer at ${t.queryUrl} and take spans at ${t.otlpEndpoint} once built`;
   }
 }
 

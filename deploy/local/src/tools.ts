@@ -6,11 +6,11 @@ import * as path from 'node:path';
 /** Where scripts/install-tools.sh puts FerretDB and stripe-mock. */
 export const TOOLS_BIN = process.env.TOOLS_BIN ?? path.join(homedir(), '.cache', 'trading-bot-tools', 'bin');
 
-/** Finds a tool: an explicit env override, the tools cache, then PATH. */
-export function findTool(name: string, override?: string): string | undefined {
+/** Finds a tool: an explicit env override, the tools cache (`toolsBin`), then PATH. */
+export function findTool(name: string, override?: string, toolsBin = TOOLS_BIN): string | undefined {
   const candidates = [
     override,
-    path.join(TOOLS_BIN, name),
+    path.join(toolsBin, name),
     ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, name)),
   ];
   for (const candidate of candidates) {
@@ -62,4 +62,13 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Whether `port` can be bound on 127.0.0.1 now (something may still take it before we do). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }

@@ -1,20 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { canConnect, freePort, REPO_ROOT, spawnChild, waitFor } from '../src';
+import { canConnect, findTool, freePort, REPO_ROOT, spawnChild, waitFor } from '../src';
 
 // What `npm start` runs after building: the whole system with embedded defaults (no
 // MONGODB_URI, so it starts FerretDB itself), ready on /readyz (its ops port), and one SIGINT (Ctrl-C)
 // stops every process it started.
 
 describe('npm start (deploy/local/dist/main.js)', () => {
-  it('brings up FerretDB, billing, trading, notifications and the gateway, and stops them all on Ctrl-C', async () => {
+  it('brings up FerretDB, Jaeger, billing, trading, notifications and the gateway, and stops them all on Ctrl-C', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'tbot-start-'));
     const port = await freePort();
     const opsPort = await freePort();
     const lines: string[] = [];
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), OPS_PORT: String(opsPort), LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     delete env.MONGODB_URI;
+    delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
     const main = spawnChild('start', process.execPath, [path.join(REPO_ROOT, 'deploy', 'local', 'dist', 'main.js')], {
       env,
       sink: (_name, line) => lines.push(line),
@@ -27,6 +28,15 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       const ready = lines.find((l) => l.startsWith('ready:'))!;
       const mongoPort = Number(/mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(ready)?.[1]);
       expect(mongoPort).toBeGreaterThan(0);
+      // Jaeger from the tools cache (`npm test` builds it first), its URL printed.
+      const traces = lines.find((l) => l.startsWith('traces:')) ?? '';
+      const jaegerUrl = /^traces: Jaeger (http:\/\/127\.0\.0\.1:\d+)/.exec(traces)?.[1];
+      if (findTool('jaeger', process.env.JAEGER_BIN)) {
+        expect(jaegerUrl).toBeDefined();
+        expect((await fetch(`${jaegerUrl}/api/services`)).status).toBe(200);
+      } else {
+        expect(traces).toMatch(/^traces: Jaeger is being built/);
+      }
       const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: 'ready', checks: { billing: 'serving', mongodb: 'serving', nats: 'serving', trading: 'serving' } });
@@ -36,6 +46,7 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       expect(await canConnect('127.0.0.1', port)).toBe(false);
       expect(await canConnect('127.0.0.1', opsPort)).toBe(false);
       expect(await canConnect('127.0.0.1', mongoPort)).toBe(false);
+      if (jaegerUrl) expect(await canConnect('127.0.0.1', Number(new URL(jaegerUrl).port))).toBe(false);
       // Each service shut down gracefully rather than being killed.
       expect(lines.filter((l) => l.includes('"msg":"stopped"')).length).toBe(4);
     } finally {

@@ -56,12 +56,16 @@ export function tradingViewRoutes(config: GatewayConfig, alerts: AlertIntake, me
   const handler = async (req: Request, res: Response) => {
     const stop = metrics.webhookDuration.startTimer({ provider: 'tradingview' });
     let outcome = 'rejected';
+    // For the line logged at the end: with the request's trace_id, it is how an operator
+    // finds an alert's trace (README, "Find a webhook's trace").
+    let logged: { user_id?: string; strategy_id?: string; signal_id?: string } = {};
     try {
       const target = targetOf(req);
       if (!target) {
         return sendError(res, 400, 'malformed_alert', 'use /api/tradingview/webhook/<strategy id>, or /api/tradingview/webhook/<user id> (or ?user_id=…) for your default strategy');
       }
       const { userId, strategyId } = target;
+      logged = { user_id: userId || undefined, strategy_id: strategyId || undefined };
       // Per webhook URL (the user's default one, or a strategy's). It counts only alerts that
       // carried the URL's secret: anyone can send junk with someone's id, and that must not
       // lock the user out.
@@ -101,6 +105,7 @@ export function tradingViewRoutes(config: GatewayConfig, alerts: AlertIntake, me
         outcome = 'accepted';
         return res.status(202).json({ status: 'accepted' });
       }
+      logged.signal_id = r.signalId || undefined;
       if (r.rejectCode !== 'invalid_secret' && r.rejectCode !== 'unknown_strategy') perUser.hit(limitKey);
       switch (r.status) {
         case SignalStatus.EXECUTED:
@@ -130,6 +135,7 @@ export function tradingViewRoutes(config: GatewayConfig, alerts: AlertIntake, me
     } finally {
       stop();
       metrics.webhooksReceived.inc({ provider: 'tradingview', event_type: 'alert', outcome });
+      logger.info({ provider: 'tradingview', ...logged, outcome }, 'alert answered');
     }
   };
 

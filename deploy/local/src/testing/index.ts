@@ -10,3 +10,4 @@ export * from './service-clients';
 export * from './mailpit';
 export * from './webhook-receiver';
 export * from './prometheus';
+export * from './jaeger-query';
