@@ -1,6 +1,6 @@
 import { newWebhookSecret } from '../src/channels/webhook/signature';
-import { freePort, spawnChild, waitForServing, type Child } from '@tbot/local-stack';
-import { createProTrader, stackNotificationsClient, startBillingHarness, WebhookReceiver, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { waitForServing, type Child } from '@tbot/local-stack';
+import { createProTrader, stackNotificationsClient, startBillingHarness, startReplica, until, WebhookReceiver, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import mongoose from 'mongoose';
 
 // On real processes: the "no TradingView alert for N hours" notice with two notifications
@@ -14,15 +14,6 @@ jest.setTimeout(120_000);
 const ENV = { SILENCE_CHECK_INTERVAL_MS: '200', RETRY_SCAN_INTERVAL_MS: '200', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' };
 const HOUR = 3_600_000;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('silence notices and sealed endpoint secrets', () => {
   let h: BillingHarness;
@@ -37,13 +28,7 @@ describe('silence notices and sealed endpoint secrets', () => {
     notifications = stackNotificationsClient(h.stack, { timeoutMs: 20_000 });
     db = await mongoose.createConnection(h.stack.mongoUri).asPromise();
     // A second replica: the silence notice must still go out once.
-    const cmd = h.stack.serviceCommand('notifications');
-    const port = await freePort();
-    replica = spawnChild('notifications-2', cmd.command, cmd.args, {
-      env: { ...cmd.env, NOTIFICATIONS_PORT: String(port), METRICS_PORT: String(await freePort()) },
-      sink: (name, line) => h.logs.push(`${name} | ${line}`),
-    });
-    await waitForServing('notifications-2', () => replica, `http://127.0.0.1:${port}`);
+    replica = (await startReplica(h, 'notifications')).child;
   });
   afterAll(async () => {
     await replica?.stop();

@@ -8,6 +8,7 @@ import {
   stackTradingClient,
   startBillingHarness,
   startMailpit,
+  until,
   WebhookReceiver,
   type BillingHarness,
   type Mailpit,
@@ -28,15 +29,6 @@ const UNSUBSCRIBE_SECRET = 'unsubscribe-secret-for-tests-0123456789abcdef';
 const CHAT_ID = 55_501_234;
 const PUBLIC_BASE_URL = 'https://app.example.test';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

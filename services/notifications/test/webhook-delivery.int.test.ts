@@ -4,7 +4,9 @@ import {
   createProTrader,
   stackNotificationsClient,
   startBillingHarness,
+  startReplica,
   verifyStandardWebhook,
+  until,
   WebhookReceiver,
   type BillingHarness,
 } from '@tbot/local-stack/dist/testing';
@@ -29,15 +31,6 @@ const NOTIFICATIONS_ENV = {
   WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('outbound webhooks from trading events', () => {
   let h: BillingHarness;
@@ -232,15 +225,8 @@ describe('outbound webhooks from trading events', () => {
   });
 
   it('two replicas deliver each event once', async () => {
-    const second = h.stack.serviceCommand('notifications');
-    const { spawnChild, freePort } = await import('@tbot/local-stack');
-    const port = await freePort();
-    const replica = spawnChild('notifications-2', second.command, second.args, {
-      env: { ...second.env, NOTIFICATIONS_PORT: String(port), METRICS_PORT: String(await freePort()) },
-      sink: (name, line) => h.logs.push(`${name} | ${line}`),
-    });
+    const { child: replica } = await startReplica(h, 'notifications');
     try {
-      await waitForServing('notifications-2', () => replica, `http://127.0.0.1:${port}`);
       const earlier = new Set(forType('signal.rejected').map((r) => r.json.event_id));
       const fresh = () => forType('signal.rejected').filter((r) => !earlier.has(r.json.event_id));
       const count = 8;

@@ -1,6 +1,6 @@
 import { SignalStatus } from '@tbot/common';
-import { canConnect, freePort, SERVICE_NODE_ARGS, SERVICES, spawnChild, waitFor, type Child } from '@tbot/local-stack';
-import { createProTrader, stackTradingClient, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import type { Child } from '@tbot/local-stack';
+import { createProTrader, stackTradingClient, startBillingHarness, startReplica, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import mongoose from 'mongoose';
 import { connect, type NatsConnection } from 'nats';
 
@@ -19,25 +19,7 @@ describe('trading.risk.limit_reached and trading.exchange.keys_rejected', () => 
   beforeAll(async () => {
     h = await startBillingHarness();
     nc = await connect({ servers: h.stack.natsUrl });
-    const port = await freePort();
-    secondUrl = `http://127.0.0.1:${port}`;
-    second = spawnChild('trading-2', process.execPath, [...SERVICE_NODE_ARGS, SERVICES.trading], {
-      env: {
-        ...process.env,
-        OTEL_SDK_DISABLED: 'true',
-        MONGODB_URI: h.stack.mongoUri,
-        NATS_URL: h.stack.natsUrl,
-        BILLING_URL: h.stack.billingUrl,
-        SERVICE_TOKEN_SECRET: h.stack.serviceTokenSecret,
-        TRADING_PORT: String(port),
-        EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
-        OKX_API_BASE: h.okx.url,
-        EXCHANGE_TIMEOUT_MS: '3000',
-        RECONCILE_POSITIONS_INTERVAL_MS: '3600000',
-      },
-      sink: (name, line) => h.logs.push(`${name} | ${line}`),
-    });
-    await waitFor('the second trading replica', () => canConnect('127.0.0.1', port));
+    ({ child: second, url: secondUrl } = await startReplica(h, 'trading'));
   });
   afterAll(async () => {
     await nc?.close();

@@ -1,6 +1,6 @@
 import { SignalStatus } from '@tbot/common';
-import { freePort, SERVICE_NODE_ARGS, SERVICES, spawnChild, waitFor, canConnect, type Child } from '@tbot/local-stack';
-import { createProTrader, stackTradingClient, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import type { Child } from '@tbot/local-stack';
+import { createProTrader, stackTradingClient, startBillingHarness, startReplica, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 
 // Two trading replicas share one MongoDB: a user's signals must still run one at a time,
 // or both replicas would count "0 orders this minute" and both would trade.
@@ -12,28 +12,7 @@ describe('trading replicas', () => {
 
   beforeAll(async () => {
     h = await startBillingHarness();
-    const port = await freePort();
-    secondUrl = `http://127.0.0.1:${port}`;
-    second = spawnChild(
-      'trading-2',
-      process.execPath,
-      [...SERVICE_NODE_ARGS, SERVICES.trading],
-      {
-        env: {
-          ...process.env,
-          OTEL_SDK_DISABLED: 'true',
-          MONGODB_URI: h.stack.mongoUri,
-          NATS_URL: h.stack.natsUrl,
-          BILLING_URL: h.stack.billingUrl,
-          SERVICE_TOKEN_SECRET: h.stack.serviceTokenSecret,
-          TRADING_PORT: String(port),
-          EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
-          OKX_API_BASE: h.okx.url,
-        },
-        sink: (name, line) => h.logs.push(`${name} | ${line}`),
-      },
-    );
-    await waitFor('the second trading replica', () => canConnect('127.0.0.1', port));
+    ({ child: second, url: secondUrl } = await startReplica(h, 'trading'));
   });
   afterAll(async () => {
     await second?.stop();

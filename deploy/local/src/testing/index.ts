@@ -11,3 +11,5 @@ export * from './mailpit';
 export * from './webhook-receiver';
 export * from './prometheus';
 export * from './jaeger-query';
+export * from './until';
+export * from './replica';
