@@ -59,7 +59,7 @@ describe('shutdown when nobody reads stdout', () => {
     const ports: Record<ServiceName, NodeJS.ProcessEnv> = {
       gateway: { PORT: String(port), OPS_PORT: String(await freePort()), IP_RATE_LIMIT_PER_MINUTE: '1000000' },
       billing: { BILLING_PORT: String(port), METRICS_PORT: String(await freePort()) },
-      trading: { TRADING_PORT: String(port) },
+      trading: { TRADING_PORT: String(port), METRICS_PORT: String(await freePort()) },
       notifications: { NOTIFICATIONS_PORT: String(port), METRICS_PORT: String(await freePort()) },
     };
     const pidFile = path.join(dir, `${name}-${port}.reader`);

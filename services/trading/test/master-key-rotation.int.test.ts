@@ -4,8 +4,8 @@ import { legacyV1 } from './support/legacy-blob';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { SignalStatus } from '@tbot/common';
-import { canConnect, freePort, REPO_ROOT, SERVICE_NODE_ARGS, SERVICES, spawnChild, waitFor, type Child } from '@tbot/local-stack';
-import { createProTrader, signAlert, stackTradingClient, startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { REPO_ROOT, type Child } from '@tbot/local-stack';
+import { createProTrader, signAlert, stackTradingClient, startBillingHarness, startReplica, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import mongoose from 'mongoose';
 import { masterKeyId, parseMasterKey } from '../src/credentials-crypto';
 
@@ -118,23 +118,9 @@ describe('master key rotation', () => {
     expect(again.lines.filter((l) => l.collection).map((l) => l.rewritten)).toEqual([0, 0]);
 
     // A trading service with the new key alone trades for both users and checks X-Signature.
-    const port = await freePort();
-    replica = spawnChild('trading-new-key', process.execPath, [...SERVICE_NODE_ARGS, SERVICES.trading], {
-      env: {
-        ...process.env,
-        OTEL_SDK_DISABLED: 'true',
-        MONGODB_URI: h.stack.mongoUri,
-        NATS_URL: h.stack.natsUrl,
-        BILLING_URL: h.stack.billingUrl,
-        SERVICE_TOKEN_SECRET: h.stack.serviceTokenSecret,
-        TRADING_PORT: String(port),
-        EXCHANGE_KEYS_MASTER_KEY: NEW_KEY,
-        OKX_API_BASE: h.okx.url,
-      },
-      sink: (name, line) => h.logs.push(`${name} | ${line}`),
-    });
-    await waitFor('trading with the new key alone', () => canConnect('127.0.0.1', port));
-    const onNewKey = stackTradingClient(h.stack, { baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 20_000 });
+    const started = await startReplica(h, 'trading', { EXCHANGE_KEYS_MASTER_KEY: NEW_KEY });
+    replica = started.child;
+    const onNewKey = stackTradingClient(h.stack, { baseUrl: started.url, timeoutMs: 20_000 });
     const placed = h.okx.orders.length;
     expect(await buy(onNewKey, legacy, `mk-legacy-new-${Date.now()}`)).toMatchObject({ status: SignalStatus.EXECUTED });
     expect(await buy(onNewKey, fresh, `mk-fresh-new-${Date.now()}`, fresh.signingKey)).toMatchObject({ status: SignalStatus.EXECUTED });
