@@ -290,7 +290,11 @@ describe('Telegram, email and outbound webhooks from one event', () => {
     const limited = await until('the 429', () => telegram.callsOf('sendMessage').slice(before).find((c) => c.status === 429));
     const ok = await until('the send after retry_after', () => telegram.callsOf('sendMessage').slice(before).find((c) => c.status === 200 && c.at > limited.at), 20_000);
     expect(ok.at - limited.at).toBeGreaterThanOrEqual(1950);
-    const d = (await notifications.listDeliveries({ userId: user.id, channel: 'telegram', pageSize: 5 })).deliveries.find((x) => x.attempts.some((a) => a.statusCode === 429))!;
+    // Telegram has the message before the attempt's outcome is written: wait for the record.
+    const d = await until('the delivered attempt recorded', async () => {
+      const found = (await notifications.listDeliveries({ userId: user.id, channel: 'telegram', pageSize: 5 })).deliveries.find((x) => x.attempts.some((a) => a.statusCode === 429));
+      return found && found.attempts.length >= 2 ? found : undefined;
+    });
     expect(d.attempts.map((a) => [a.outcome, a.statusCode])).toEqual([['retry', 429], ['delivered', 200]]);
   });
 
