@@ -28,3 +28,4 @@ export * from './consumer-metrics';
 export * from './gen/trading/v1/events_pb.js';
 export * from './gen/notifications/v1/notifications_pb.js';
 export * from './secret-box';
+export * from './paging';
