@@ -15,6 +15,7 @@ import { stripeRoutes, stripeWebhook } from './routes/stripe';
 import { tradingViewRoutes } from './routes/tradingview';
 import type { Ingest, WebhookRoute } from './routes/webhook';
 import type { AlertIntake } from './alert-intake';
+import { allApiRoutes, apiRouter } from './api';
 
 /**
  * The gateway's request listener: provider webhooks on node:http directly (the hot path,
@@ -55,6 +56,14 @@ export function createApp(
   app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters, verifyUser));
   app.use('/api/tradingview', tradingViewRoutes(config, alerts, metrics, logger, limiters));
   app.use('/api/notifications', notificationRoutes(clients, logger));
+  app.use(
+    '/api/v1',
+    apiRouter(allApiRoutes({ config, clients, logger, limiters }), {
+      verifyUser,
+      logger,
+      info: { title: 'Trading bot API', version: '1', basePath: '/api/v1', description: 'The trader\u2019s and the operator\u2019s API. Send `Authorization: Bearer <token>`.' },
+    }),
+  );
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.

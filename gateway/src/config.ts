@@ -44,6 +44,12 @@ export const gatewayConfigSchema = z.object({
    */
   AUTH_JWKS_URL: env.url().optional(),
   /**
+   * The user-token claim listing the user's roles (array of strings, or space-separated);
+   * /api/v1 operator routes need "operator" in it. A dotted name is read as a path
+   * (e.g. realm_access.roles for Keycloak) when no claim has that exact name.
+   */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /**
    * Whose X-Forwarded-For is believed: a hop count or a list of addresses/subnets (or
    * proxy-addr's names: loopback, linklocal, uniquelocal). Never "true": any client could
    * then choose its own address and walk around the per-address limits.
