@@ -1,4 +1,4 @@
-import { afterCursor, decodePageCursor, pageLimit, pageOf, readConsumerState, WEBHOOK_CONSUMER, WEBHOOK_STREAM, type PageCursor } from '@tbot/common';
+import { afterCursor, decodePageCursor, encodePageCursor, pageLimit, pageOf, readConsumerState, WEBHOOK_CONSUMER, WEBHOOK_STREAM, type PageCursor } from '@tbot/common';
 import type { NatsConnection } from 'nats';
 import type { ClaimDoc, DeadLetterDoc, LedgerDoc, Models, UnmatchedDoc } from '../models';
 
@@ -67,19 +67,42 @@ export class WebhookInbox {
           .lean();
         return wrap('unmatched', pageOf(docs, limit, (d) => ({ at: d.parkedAt, id: d._id })));
       }
-      case 'processing': {
-        // A claim whose lease runs is being applied; claims carry no provider field, their key starts with it.
-        const docs = await Claim.find({
-          leaseUntil: { $gt: opts.now ?? new Date() },
-          ...(opts.provider ? { _id: { $regex: `^${opts.provider}:` } } : {}),
-          ...afterCursor('claimedAt', cursor),
-        })
-          .sort({ claimedAt: -1, _id: -1 })
-          .limit(limit + 1)
-          .lean();
-        return wrap('processing', pageOf(docs, limit, (d) => ({ at: d.claimedAt, id: d._id })));
-      }
+      case 'processing':
+        return this.processing(limit, cursor, opts.provider, opts.now ?? new Date());
     }
+  }
+
+  /**
+   * Claims whose lease runs and that have no outcome yet: a claim stays after its event is
+   * applied (it is what tells a repeat from a new event), so the ledger decides. Claims carry
+   * no provider field; their key starts with it. Read in rounds until the page is full.
+   */
+  private async processing(limit: number, cursor: PageCursor | undefined, provider: string | undefined, now: Date): Promise<{ items: InboxItem[]; nextPageToken: string }> {
+    const { Claim, Ledger } = this.models;
+    const items: InboxItem[] = [];
+    let after = cursor;
+    for (let round = 0; round < 10; round++) {
+      const claims = await Claim.find({
+        leaseUntil: { $gt: now },
+        ...(provider ? { _id: { $regex: `^${provider}:` } } : {}),
+        ...afterCursor('claimedAt', after),
+      })
+        .sort({ claimedAt: -1, _id: -1 })
+        .limit(limit + 1)
+        .lean();
+      const done = new Set((await Ledger.find({ _id: { $in: claims.map((c) => c._id) } }, { _id: 1 }).lean()).map((e) => e._id));
+      for (const [i, c] of claims.entries()) {
+        if (i === limit) break;
+        after = { at: c.claimedAt, id: c._id };
+        if (done.has(c._id)) continue;
+        items.push({ state: 'processing', doc: c });
+        // The page is full: the next one starts after this claim, if any claim is left.
+        if (items.length === limit) return { items, nextPageToken: i + 1 < claims.length ? encodePageCursor(after) : '' };
+      }
+      if (claims.length <= limit) return { items, nextPageToken: '' };
+    }
+    // Rounds spent on applied claims: what was found, and where to go on.
+    return { items, nextPageToken: after ? encodePageCursor(after) : '' };
   }
 
   /**
