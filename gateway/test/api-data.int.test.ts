@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createProTrader, startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
+import { createProTrader, stackNotificationsClient, startBillingHarness, WebhookReceiver, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import { bearer, postAlert, request, tradingClient, type Answer } from './support/clients';
 import { nextId } from './support/stripe-events';
 import { until } from './support/until';
@@ -14,6 +14,7 @@ const JAEGER = 'http://jaeger.example:16686';
 
 describe('/api/v1 signals, trades, positions and pnl', () => {
   let h: BillingHarness;
+  let receiver: WebhookReceiver;
   let gw: string;
   let trader: { id: string; secret: string };
   const ids: { executed: string[]; refused: string } = { executed: [], refused: '' };
@@ -28,12 +29,16 @@ describe('/api/v1 signals, trades, positions and pnl', () => {
   };
 
   beforeAll(async () => {
-    h = await startBillingHarness({ serviceEnv: { gateway: { JAEGER_UI_URL: JAEGER } } });
+    // Notifications with a webhook endpoint: the refused signal's notification is on its timeline.
+    receiver = await new WebhookReceiver().start();
+    h = await startBillingHarness({ notifications: true, serviceEnv: { gateway: { JAEGER_UI_URL: JAEGER }, notifications: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } } });
     gw = h.stack.gatewayUrl;
     h.okx.setPrice('BTC-USDT', 37_000);
     h.okx.setPrice('ETH-USDT', 2_000);
     const u = await createProTrader(h.stack, 'apidata');
     trader = { id: u.id, secret: u.secret };
+    const added = await stackNotificationsClient(h.stack, { timeoutMs: 30_000 }).addWebhookEndpoint({ userId: trader.id, url: `${receiver.url}/hooks` });
+    receiver.setSecrets([added.secret]);
     await tradingClient(h.stack).setRiskProfile({
       userId: trader.id,
       profile: { tradingEnabled: true, sizingMode: 'fixed_quote', sizingValue: 370, closeOppositeFirst: true, maxOrderNotional: 10_000, allowedSymbols: ['BTC/USDT'] },
@@ -55,6 +60,7 @@ describe('/api/v1 signals, trades, positions and pnl', () => {
   });
   afterAll(async () => {
     await h?.stop();
+    await receiver?.stop();
   });
 
   it('answers 401 without a token on every route', async () => {
@@ -125,18 +131,24 @@ describe('/api/v1 signals, trades, positions and pnl', () => {
     expect(s.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(s.traceUrl).toBe(`${JAEGER}/trace/${s.traceId}`);
     const stages = s.timeline.map((t: { stage: string; ok: boolean }) => [t.stage, t.ok]);
-    expect(stages).toEqual([['received', true], ['checked', true], ['order', true], ['fill', true]]);
+    // Then the notifications about it, if any were sent yet (fills may go out as a digest).
+    expect(stages.slice(0, 4)).toEqual([['received', true], ['checked', true], ['order', true], ['fill', true]]);
+    expect(stages.slice(4).every(([stage]: [string]) => stage === 'notification')).toBe(true);
     expect(s.timeline[3].detail).toBe('filled at 37500');
     const times = s.timeline.map((t: { at: string }) => Date.parse(t.at));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
-  it("shows a refused signal's timeline stopping at the checks, with the reason", async () => {
-    const r = await api(`/signals/${ids.refused}`);
+  it("shows a refused signal's timeline stopping at the checks, with the reason and its notification", async () => {
+    const r = await until('the refusal to be notified', async () => {
+      const got = await api(`/signals/${ids.refused}`);
+      return got.body.timeline?.some((t: { stage: string; ok: boolean }) => t.stage === 'notification' && t.ok) ? got : undefined;
+    });
     expect(r.status).toBe(200);
     expect(r.body.timeline).toEqual([
       { stage: 'received', at: r.body.receivedAt, ok: true, detail: 'buy ETHUSDT' },
       { stage: 'checked', at: expect.any(String), ok: false, detail: 'Refused by the risk profile: the symbol is not in the allowed list' },
+      { stage: 'notification', at: expect.any(String), ok: true, detail: expect.stringMatching(/^webhook: .+ \(delivered\)$/) },
     ]);
     expect(Date.parse(r.body.timeline[1].at) - Date.parse(r.body.receivedAt)).toBe(r.body.latencyMs);
   });
