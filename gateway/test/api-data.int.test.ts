@@ -70,6 +70,13 @@ describe('/api/v1 signals, trades, positions and pnl', () => {
     }
   });
 
+  it('describes its routes in the OpenAPI document', async () => {
+    const doc = await api('/openapi.json', null);
+    expect(doc.status).toBe(200);
+    for (const path of ['/signals', '/signals/{id}', '/trades', '/trades.csv', '/positions', '/pnl']) expect(Object.keys(doc.body.paths)).toContain(path);
+    expect(doc.body.paths['/signals'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['pageSize', 'pageToken', 'outcome', 'strategyId', 'symbol', 'from', 'to']);
+  });
+
   it('answers 400 with the bad fields named', async () => {
     const cases: Array<[string, Record<string, string>]> = [
       ['/signals?outcome=lost', { outcome: expect.stringMatching(/^must be one of/) }],
