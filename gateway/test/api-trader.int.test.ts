@@ -17,7 +17,7 @@ describe('API v1: trader routes', () => {
   const unique = () => randomBytes(6).toString('hex');
 
   beforeAll(async () => {
-    h = await startBillingHarness({ serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: APP } } });
+    h = await startBillingHarness({ notifications: true, serviceEnv: { gateway: { ALLOWED_REDIRECT_ORIGINS: APP } } });
     gw = h.stack.gatewayUrl;
     billing = stackBillingClient(h.stack, { timeoutMs: 10_000 });
   });
@@ -226,7 +226,7 @@ describe('API v1: trader routes', () => {
     expect(added).toMatchObject({ status: 201, body: { endpoint: { id: expect.any(String), url: `${gw}/api/v1/no-such-receiver`, enabled: true, description: 'mine' }, secret: expect.stringMatching(/^whsec_/) } });
     const endpointId = added.body.endpoint.id;
     const channels = await api(gw, 'GET', '/notifications/channels', { userId: id });
-    expect(channels.body).toEqual({ telegramChats: [], webhookEndpoints: [expect.objectContaining({ id: endpointId })] });
+    expect(channels.body).toEqual({ email: 'me@example.com', emailGone: false, telegramChats: [], telegramAvailable: false, webhookEndpoints: [expect.objectContaining({ id: endpointId })] });
     expect(JSON.stringify(channels.body)).not.toContain(added.body.secret);
     const tested = await api(gw, 'POST', `/notifications/webhooks/${endpointId}/test`, { userId: id });
     expect(tested).toMatchObject({ status: 200, body: { outcome: expect.any(String), statusCode: 404 } });
@@ -238,6 +238,6 @@ describe('API v1: trader routes', () => {
     // No bot configured in this stack: the link cannot be made (409), a bad chat id is 400.
     expect((await api(gw, 'POST', '/notifications/telegram/link', { userId: id })).status).toBe(409);
     expect((await api(gw, 'DELETE', '/notifications/telegram/abc', { userId: id })).body.fields).toEqual({ chatId: 'must be a Telegram chat id' });
-    expect((await api(gw, 'DELETE', '/notifications/telegram/12345', { userId: id })).status).toBe(404);
+    expect((await api(gw, 'DELETE', '/notifications/telegram/12345', { userId: id })).status).toBe(409);
   });
 });

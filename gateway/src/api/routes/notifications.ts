@@ -1,3 +1,4 @@
+import { Code, ConnectError } from '@connectrpc/connect';
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../define-route';
 import type { ApiDeps } from '../deps';
@@ -95,10 +96,30 @@ export function notificationApiRoutes({ clients }: ApiDeps): ApiRoute[] {
       summary: 'Linked Telegram chats and webhook endpoints',
       tags: ['notifications'],
       auth: 'user',
-      response: z.object({ telegramChats: z.array(z.object({ chatId: z.string() })), webhookEndpoints: z.array(endpointSchema) }),
+      response: z.object({
+        email: z.string().optional().meta({ description: 'where emails go; absent when none is known' }),
+        emailGone: z.boolean().meta({ description: 'the address bounced: nothing is sent to it until a new one is set' }),
+        telegramChats: z.array(z.object({ chatId: z.string() })),
+        telegramAvailable: z.boolean().meta({ description: 'false when this deployment has no Telegram bot' }),
+        webhookEndpoints: z.array(endpointSchema),
+      }),
       handler: async ({ userId }) => {
-        const [chats, endpoints] = await Promise.all([n.listTelegramChats({ userId }), n.listWebhookEndpoints({ userId })]);
-        return { telegramChats: chats.chatIds.map((chatId) => ({ chatId })), webhookEndpoints: endpoints.endpoints.map(endpointOut) };
+        const [address, chats, endpoints] = await Promise.all([
+          n.getEmailAddress({ userId }),
+          // A deployment without a bot has no chats: that is not an error for this page.
+          n.listTelegramChats({ userId }).catch((err: unknown) => {
+            if (err instanceof ConnectError && err.code === Code.FailedPrecondition) return undefined;
+            throw err;
+          }),
+          n.listWebhookEndpoints({ userId }),
+        ]);
+        return {
+          email: address.email || undefined,
+          emailGone: address.gone,
+          telegramChats: (chats?.chatIds ?? []).map((chatId) => ({ chatId })),
+          telegramAvailable: chats !== undefined,
+          webhookEndpoints: endpoints.endpoints.map(endpointOut),
+        };
       },
     }),
     defineRoute({
