@@ -39,7 +39,9 @@ describe('exchange status and connection test', () => {
 
   it('paper: no keys to check, and the test reads the paper book', async () => {
     const { id } = await createProTrader(h.stack, 'paperconn');
-    expect(await trading.getExchangeStatus({ userId: id })).toMatchObject({ exchange: 'okx', mode: 'paper', apiKeyHint: '', keyStatus: 'not_set', checkedAt: undefined });
+    const status = await trading.getExchangeStatus({ userId: id });
+    expect(status).toMatchObject({ exchange: 'okx', mode: 'paper', apiKeyHint: '', keyStatus: 'not_set', rejectedCode: '' });
+    expect(status.checkedAt).toBeUndefined();
     const r = await trading.testExchangeConnection({ userId: id });
     expect(r.ok).toBe(true);
     expect(r.balances.map((b) => [b.currency, b.total, b.free])).toEqual([['USDT', expect.any(Number), expect.any(Number)]]);
