@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { startBillingHarness, TEST_SECRETS, type BillingHarness } from '@tbot/local-stack/dist/testing';
-import jwt from 'jsonwebtoken';
+import { startBillingHarness, type BillingHarness } from '@tbot/local-stack/dist/testing';
 import mongoose from 'mongoose';
-import { bearer, billingClient, outcomeOf, postStripe, request, TEST_AUDIENCE, type Answer } from './support/clients';
+import { bearer, billingClient, outcomeOf, postStripe, request, type Answer } from './support/clients';
 import { event, nextId, subscriptionNew } from './support/stripe-events';
 import { until } from './support/until';
 
@@ -11,8 +10,7 @@ import { until } from './support/until';
 
 jest.setTimeout(180_000);
 
-const operator = (roles: unknown = ['operator']) =>
-  `Bearer ${jwt.sign({ sub: randomUUID(), roles }, TEST_SECRETS.jwtSecret, { algorithm: 'HS256', expiresIn: 300, audience: TEST_AUDIENCE })}`;
+const operator = (roles: unknown = ['operator']) => bearer(randomUUID(), undefined, 300, { roles });
 
 describe('/api/v1/ops', () => {
   let h: BillingHarness;
