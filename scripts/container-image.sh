@@ -115,8 +115,10 @@ build_image() {
   [[ -s "$CA_BUNDLE" ]] && secret=(--secret "id=npm-ca,src=$CA_BUNDLE")
   log=$(mktemp)
   step "building $IMAGE from the Dockerfile"
-  # --network host: RUN steps (npm ci) reach the registry as the host does.
-  if ! podman build --network host "${secret[@]}" -t "$IMAGE" . >"$log" 2>&1; then
+  # podman's default build network reaches the registry here; what npm ci lacks is the
+  # CA of this machine's TLS interception, hence the secret (without it: "self-signed
+  # certificate in certificate chain").
+  if ! podman build "${secret[@]}" -t "$IMAGE" . >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     rm -f "$log"
     echo "image: podman build failed" >&2

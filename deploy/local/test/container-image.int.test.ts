@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { Health, Outcome, ServingStatus } from '@tbot/common';
@@ -17,6 +18,9 @@ import {
  * against FerretDB and NATS on the host. Proves the image holds everything the services
  * need at run time, and that they start and work without writing to their filesystem.
  */
+/** What scripts/container-image.sh passes to the build as the npm-ca secret. */
+const HOST_CA_BUNDLE = process.env.CA_BUNDLE || '/etc/ssl/certs/ca-certificates.crt';
+
 describe('the service image, run in containers', () => {
   const unavailable = containersUnavailable();
   if (unavailable) {
@@ -90,6 +94,20 @@ describe('the service image, run in containers', () => {
     expect({ state: event.state, outcome: Outcome[event.outcome] }).toEqual({ state: 'done', outcome: 'APPLIED' });
     const { subscription } = await billing.getUser({ userId: user.id });
     expect(subscription).toMatchObject({ plan: 'pro', status: 'active', provider: 'stripe' });
+  });
+
+  (existsSync(HOST_CA_BUNDLE) ? it : it.skip)('holds no copy of the CA bundle given to the build as a secret', async () => {
+    // scripts/container-image.sh mounts the host's bundle for npm ci only: no file of the
+    // image may be it (same size and sha256), and no secret is left mounted.
+    const bundle = readFileSync(HOST_CA_BUNDLE);
+    const sha = createHash('sha256').update(bundle).digest('hex');
+    const gateway = s().containers.get('gateway')!;
+    const found = await gateway.exec([
+      'sh',
+      '-c',
+      `find / -xdev -type f -size ${bundle.length}c -exec sha256sum {} + 2>/dev/null | grep ${sha}; ls -A /run/secrets 2>/dev/null; true`,
+    ]);
+    expect({ code: found.code, found: found.stdout.trim() }).toEqual({ code: 0, found: '' });
   });
 
   it('runs every service as uid 1000 on a read-only root filesystem', async () => {
