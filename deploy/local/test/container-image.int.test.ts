@@ -11,6 +11,7 @@ import {
   startContainerStack,
   type ContainerStack,
 } from '../src/testing';
+import { secretsInLogs } from '../src/testing/log-secrets';
 
 /**
  * The image from the Dockerfile (built by scripts/container-image.sh with podman), run as
@@ -127,5 +128,13 @@ describe('the service image, run in containers', () => {
       const tmpWrite = await c.exec(['sh', '-c', 'echo x > /tmp/probe && cat /tmp/probe']);
       expect({ service, code: tmpWrite.code, out: tmpWrite.stdout.trim() }).toEqual({ service, code: 0, out: 'x' });
     }
+  });
+
+  // Last: the logs then cover start-up, the webhook and the probes above.
+  it('writes no secret it was given to its logs', async () => {
+    const lines: string[] = [];
+    for (const [service, c] of s().containers) lines.push(...(await c.logs()).split('\n').map((l) => `${service} | ${l}`));
+    expect(lines.length).toBeGreaterThan(3);
+    expect(secretsInLogs(lines, s().secrets)).toEqual([]);
   });
 });

@@ -29,6 +29,8 @@ export interface ContainerStack {
   tradingUrl: string;
   serviceTokenSecret: string;
   containers: Map<ContainerService, Container>;
+  /** Every secret the containers were given, by name (what no log line may contain). */
+  secrets: Record<string, string>;
   /** Every line the host processes (FerretDB, NATS) wrote, for a failure's report. */
   logs: string[];
   /** Removes the containers, then stops the host processes; safe after a failed start. */
@@ -127,7 +129,14 @@ export async function startContainerStack(image?: string): Promise<ContainerStac
       const body = (await res.json().catch(() => ({}))) as { checks?: Record<string, string> };
       return res.status === 200 && Object.values(body.checks ?? {}).every((c) => c === 'serving');
     }, 90_000, 250);
-    return { gatewayUrl, gatewayOpsUrl, billingUrl, tradingUrl, serviceTokenSecret, containers, logs, stop };
+    const secrets = {
+      SERVICE_TOKEN_SECRET: serviceTokenSecret,
+      STRIPE_SECRET_KEY: TEST_SECRETS.stripeSecretKey,
+      ...Object.fromEntries(TEST_SECRETS.stripeWebhookSecrets.map((v, i) => [`STRIPE_WEBHOOK_SECRET[${i}]`, v])),
+      AUTH_JWT_SECRET: TEST_SECRETS.jwtSecret,
+      EXCHANGE_KEYS_MASTER_KEY: TEST_SECRETS.exchangeKeysMasterKey,
+    };
+    return { gatewayUrl, gatewayOpsUrl, billingUrl, tradingUrl, serviceTokenSecret, containers, secrets, logs, stop };
   } catch (err) {
     for (const [service, c] of containers) process.stderr.write(`--- ${service} container log:\n${(await c.logs()).slice(-3000)}\n`);
     await stop();
