@@ -36,8 +36,13 @@ COPY deploy/local/package.json deploy/local/
 # ---- build: all dependencies (buf's binary arrives as @bufbuild/buf-linux-<arch>), then
 # `npm run build` = `buf generate` (proto -> services/common/src/gen) + `tsc -b`, through
 # scripts/node24.sh, which uses the image's own node (24).
+# Behind a TLS-intercepting proxy npm trusts the proxy's CA only if it is given: pass the
+# host's bundle as an optional build secret (never a layer of the image), e.g.
+#   podman build --secret id=npm-ca,src=/etc/ssl/certs/ca-certificates.crt .
+# Without the secret (a plain `docker build`) both `npm ci` steps (here and in prod-deps) run exactly as before.
 FROM manifests AS build
-RUN --mount=type=cache,target=/root/.npm npm ci
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npm-ca,required=false \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; npm ci
 COPY buf.yaml buf.gen.yaml tsconfig.json tsconfig.base.json ./
 COPY scripts/node24.sh scripts/install-tools.sh scripts/
 COPY proto/ proto/
@@ -51,7 +56,9 @@ RUN npm run build
 # are skipped: no runtime dependency needs one (protobufjs' postinstall is a no-op check,
 # ccxt's only prints a banner).
 FROM manifests AS prod-deps
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts
+RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npm-ca,required=false \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi; \
+    npm ci --omit=dev --ignore-scripts
 
 # ---- runtime
 FROM ${NODE_IMAGE} AS runtime

@@ -13,3 +13,5 @@ export * from './prometheus';
 export * from './jaeger-query';
 export * from './until';
 export * from './replica';
+export * from './podman';
+export * from './container-stack';
