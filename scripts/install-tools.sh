@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl, mailpit, Jaeger) into a
-# cache outside the checkout, so later clones and CI runs on this machine reuse them.
+# Builds the Go tools the local stack and the tests run (FerretDB, stripe-mock, grpcurl, mailpit, Jaeger,
+# kube-apiserver, kubectl, docker-compose) into a cache outside the checkout, so later clones and CI
+# runs on this machine reuse them.
 # Building takes minutes; an existing binary of the right version is kept.
 # Also fetches the Node 24 binary (`node`) that scripts/node24.sh runs when the machine's
 # own node is older: the npm registry's node-linux-<arch> package carries it.
@@ -56,6 +57,63 @@ install_jaeger() { # name module@version
     { go get -tool "$2" 2>&1 | { grep -v '^go: added ' || true; }; } &&
     go build -trimpath -ldflags "-s -w" -o "$TOOLS_BIN/.jaeger.partial" "${2%@*}")
   mv "$TOOLS_BIN/.jaeger.partial" "$TOOLS_BIN/jaeger"
+  rm -rf "$work"
+}
+
+# kube-apiserver and kubectl (the manifests test submits deploy/k8s to a real API server) from
+# the k8s.io/kubernetes module. Its go.mod replaces every k8s.io/* library with ./staging/...,
+# which the module zip does not hold (each is a module of its own): build in a copy of the
+# module with those replaces pointed at the published k8s.io/* v0.<minor>.<patch> modules.
+# The -X flags are what the release sets, so the binaries report v1.x.y, not v0.0.0 (kubectl
+# warns about version skew otherwise). Both binaries share one copy and Go's build cache.
+install_kubernetes() { # name k8s.io/kubernetes/cmd/<name>@v1.x.y
+  local version=${2##*@} pkg=${2%@*} src work lib now
+  pkg=./${pkg#k8s.io/kubernetes/}
+  src=$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  work=$(mktemp -d)
+  cp -r "$src/." "$work/"
+  chmod -R u+w "$work"
+  local lib_version=v0.${version#v1.}
+  for lib in $(sed -n 's|^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/.*|\1|p' "$work/go.mod"); do
+    (cd "$work" && go mod edit -replace "$lib=$lib@$lib_version")
+  done
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  local minor=${version#v1.}
+  minor=${minor%%.*}
+  local x=""
+  for v in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x+=" -X $v.gitVersion=$version -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=$now"
+  done
+  (cd "$work" && GOWORK=off GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w$x" -o "$TOOLS_BIN/.$1.partial" "$pkg")
+  mv "$TOOLS_BIN/.$1.partial" "$TOOLS_BIN/$1"
+  rm -rf "$work"
+}
+
+# The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs (the manifests test applies
+# them before submitting deploy/k8s/monitoring): generated YAML in the operator's module zip
+# (example/prometheus-operator-crd/), ~80 KB, so fetched here rather than committed.
+install_operator_crds() { # name module@version
+  local src dir=$TOOLS_BIN/$1
+  src=$(go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+  cp "$src"/example/prometheus-operator-crd/monitoring.coreos.com_{servicemonitors,prometheusrules}.yaml "$dir.partial/"
+  chmod u+w "$dir.partial"/*
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
+}
+
+# Docker Compose v2 (the compose test runs `docker-compose config` on docker-compose.yml):
+# the standalone binary from the module's cmd package, built in a copy of the module (its
+# main package is named cmd, so `go install` would name the binary that). -X sets the
+# version it reports (else "dev"). `config` needs no Docker daemon.
+install_compose() { # name module@version
+  local src work
+  src=$(go mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  work=$(mktemp -d)
+  cp -r "$src/." "$work/"
+  chmod -R u+w "$work"
+  (cd "$work" && go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=${2##*@}" \
+    -o "$TOOLS_BIN/.$1.partial" ./cmd)
+  mv "$TOOLS_BIN/.$1.partial" "$TOOLS_BIN/$1"
   rm -rf "$work"
 }
 
@@ -116,19 +174,41 @@ install_prometheus() {
   fi
   echo "tools: installing prometheus (promtool and server) with apt-get"
   # The package's service would start a system Prometheus on :9090; the tests run their own.
+  apt_install_without_service prometheus
+}
+
+# Installs Debian packages with their services kept from starting (a policy-rc.d that says
+# "no" for the length of the install): the tests start their own instances on free ports.
+apt_install_without_service() { # package...
   local own_policy=
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null ||
-    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
   [[ -z "$own_policy" ]] || rm -f /usr/sbin/policy-rc.d
 }
 
-need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl, mailpit and Jaeger" >&2; exit 1; }; }
-# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit] [jaeger] [prometheus]   (no arguments: all of them)
+# etcd (3.4, Debian's etcd-server) is the API server's storage in the manifests test. Skipped
+# when etcd is already on PATH; apt needs root.
+install_etcd() {
+  if command -v etcd >/dev/null; then
+    [[ -n "${TOOLS_QUIET:-}" ]] || echo "tools: etcd up to date ($(etcd --version 2>&1 | head -1))"
+    return
+  fi
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "tools: etcd missing: install Debian's etcd-server package (apt-get install etcd-server) or put etcd on PATH" >&2
+    exit 1
+  fi
+  echo "tools: installing etcd (etcd-server) with apt-get"
+  apt_install_without_service etcd-server
+}
+
+need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl, mailpit, Jaeger, kube-apiserver, kubectl and docker-compose" >&2; exit 1; }; }
+# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit] [jaeger] [kube-apiserver] [kubectl]
+#   [prometheus-operator-crds] [docker-compose] [prometheus] [etcd]   (no arguments: all of them)
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit jaeger)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit jaeger kube-apiserver kubectl prometheus-operator-crds docker-compose)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     node) install_node ;;
@@ -139,10 +219,17 @@ for tool in "${wanted[@]}"; do
     # The email channel's tests send through it and read the messages back.
     mailpit) build mailpit github.com/axllent/mailpit@v1.33.1 install_mailpit ;;
     prometheus) install_prometheus ;;
+    etcd) install_etcd ;;
     # npm start sends every service's traces to it; the Jaeger test reads them back.
     jaeger) build jaeger github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0 install_jaeger ;;
+    # The manifests test runs a real API server and submits deploy/k8s to it with kubectl.
+    kube-apiserver) build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver@v1.34.2 install_kubernetes ;;
+    kubectl) build kubectl k8s.io/kubernetes/cmd/kubectl@v1.34.2 install_kubernetes ;;
+    # The compose test validates docker-compose.yml with it.
+    docker-compose) build docker-compose github.com/docker/compose/v2@v2.40.3 install_compose ;;
+    prometheus-operator-crds) build prometheus-operator-crds github.com/prometheus-operator/prometheus-operator@v0.85.0 install_operator_crds ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done
-# Not a Go build, so not in the list above; installed with everything else.
-if [[ $# -eq 0 ]]; then install_prometheus; fi
+# Not Go builds, so not in the list above; installed with everything else.
+if [[ $# -eq 0 ]]; then install_prometheus; install_etcd; fi

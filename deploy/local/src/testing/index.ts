@@ -15,3 +15,4 @@ export * from './until';
 export * from './replica';
 export * from './podman';
 export * from './container-stack';
+export * from './kube-apiserver';
