@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { OPERATOR_CRDS_DIR, findKubeTools, startKubeApiServer, type KubeApiServer, type KubectlResult } from '../src/testing';
 
@@ -120,6 +120,7 @@ describe('deploy/k8s against a real kube-apiserver', () => {
     expect(before.status).not.toBe(0);
     expect(before.stderr).toMatch(/no matches for kind "ServiceMonitor"/);
 
+    if (!existsSync(OPERATOR_CRDS_DIR)) throw new Error(`no CRDs in ${OPERATOR_CRDS_DIR}: bash scripts/install-tools.sh prometheus-operator-crds`);
     const crds = readdirSync(OPERATOR_CRDS_DIR).map((f) => path.join(OPERATOR_CRDS_DIR, f));
     expect(crds.map((f) => path.basename(f)).sort()).toEqual(['monitoring.coreos.com_prometheusrules.yaml', 'monitoring.coreos.com_servicemonitors.yaml']);
     // Server-side: the ServiceMonitor CRD is too large for client-side apply's annotation.
