@@ -99,10 +99,11 @@ describe('deploy/k8s against a real kube-apiserver', () => {
     expect({ status: ok.status, out: explain(ok) }).toMatchObject({ status: 0 });
 
     const privileged = structuredClone(d.spec.template.spec);
-    privileged.containers[0]!.securityContext = { ...privileged.containers[0]!.securityContext, privileged: true };
+    // (Privileged needs privilege escalation allowed too, or the pod is invalid before admission.)
+    privileged.containers[0]!.securityContext = { ...privileged.containers[0]!.securityContext, privileged: true, allowPrivilegeEscalation: true };
     const refused = await dryRun(['-f', '-'], pod(privileged));
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toMatch(/forbidden: violates PodSecurity "restricted:latest": privileged/);
+    expect(refused.stderr).toMatch(/is forbidden: violates PodSecurity "restricted:latest": .*privileged \(container "gateway" must not set securityContext\.privileged=true\)/);
   });
 
   it('refuses a manifest with an unknown field', async () => {

@@ -156,6 +156,9 @@ export async function startKubeApiServer(opts: { tools: KubeTools; sink?: LineSi
         `--service-account-key-file=${path.join(dir, 'sa.pub')}`,
         `--service-account-signing-key-file=${path.join(dir, 'sa.key')}`,
         '--service-cluster-ip-range=10.96.0.0/16',
+        // As kubeadm sets it: without it the server refuses every privileged container before
+        // admission, and a test could not show that PodSecurity is what refuses them.
+        '--allow-privileged=true',
         // On by default since 1.25; named so a change of defaults cannot silently drop the check.
         '--enable-admission-plugins=PodSecurity',
         '--v=0',
