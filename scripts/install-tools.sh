@@ -125,8 +125,25 @@ install_prometheus() {
   [[ -z "$own_policy" ]] || rm -f /usr/sbin/policy-rc.d
 }
 
+# Debian's Chromium for the dashboard's browser tests (playwright-core drives it; Lighthouse
+# audits with it): test tools cannot download their own browser here. Same shape as
+# prometheus above: apt, as root, skipped when /usr/bin/chromium is there.
+install_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    [[ -n "${TOOLS_QUIET:-}" ]] || echo "tools: chromium up to date ($(/usr/bin/chromium --version 2>/dev/null | head -1))"
+    return
+  fi
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "tools: chromium missing: install Debian's chromium package (apt-get install chromium)" >&2
+    exit 1
+  fi
+  echo "tools: installing chromium with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation >/dev/null; }
+}
+
 need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl, mailpit and Jaeger" >&2; exit 1; }; }
-# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit] [jaeger] [prometheus]   (no arguments: all of them)
+# Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit] [jaeger] [prometheus] [chromium]   (no arguments: all of them)
 wanted=("$@")
 [[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit jaeger)
 for tool in "${wanted[@]}"; do
@@ -139,10 +156,11 @@ for tool in "${wanted[@]}"; do
     # The email channel's tests send through it and read the messages back.
     mailpit) build mailpit github.com/axllent/mailpit@v1.33.1 install_mailpit ;;
     prometheus) install_prometheus ;;
+    chromium) install_chromium ;;
     # npm start sends every service's traces to it; the Jaeger test reads them back.
     jaeger) build jaeger github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0 install_jaeger ;;
     *) echo "tools: unknown tool $tool" >&2; exit 2 ;;
   esac
 done
 # Not a Go build, so not in the list above; installed with everything else.
-if [[ $# -eq 0 ]]; then install_prometheus; fi
+if [[ $# -eq 0 ]]; then install_prometheus; install_chromium; fi
