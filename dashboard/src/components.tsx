@@ -79,7 +79,7 @@ export function Empty({ children }: { children: ComponentChildren }) {
 /** A table that scrolls sideways on a phone instead of squeezing its columns. */
 export function Table(props: { caption: string; head: string[]; children: ComponentChildren; numeric?: number[] }) {
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label={props.caption}>
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={`${props.caption} table`}>
       <table>
         <caption class="sr-only">{props.caption}</caption>
         <thead>

@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DASHBOARD_CSP, dashboardRoutes, defaultDashboardDir } from '../src/routes/dashboard';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { acceptsEncoding, DASHBOARD_CSP, dashboardRoutes, defaultDashboardDir } from '../src/routes/dashboard';
 
 // The /app static route on a bare Express app (as app.ts mounts it), over a build folder made here.
 describe('dashboard static route (/app)', () => {
@@ -16,6 +17,9 @@ describe('dashboard static route (/app)', () => {
     mkdirSync(path.join(dir, 'assets'));
     writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>app</title><script type="module" src="/app/assets/index-abc123.js"></script>');
     writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
+    // What dashboard/scripts/compress.mjs writes next to each asset.
+    writeFileSync(path.join(dir, 'assets', 'index-abc123.js.br'), brotliCompressSync('console.log(1)'));
+    writeFileSync(path.join(dir, 'assets', 'index-abc123.js.gz'), gzipSync('console.log(1)'));
     writeFileSync(path.join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     const app = express();
     app.use('/app', dashboardRoutes(dir));
@@ -42,6 +46,26 @@ describe('dashboard static route (/app)', () => {
     expect(res.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     expect(await res.text()).toBe('console.log(1)');
     expectSecurityHeaders(res);
+  });
+
+  it('sends the precompressed copy the browser takes, with the same caching', async () => {
+    for (const [accept, encoding] of [
+      ['gzip, deflate, br, zstd', 'br'],
+      ['gzip', 'gzip'],
+      ['br;q=0, gzip;q=0.5', 'gzip'],
+      ['identity', null],
+    ] as const) {
+      const res = await fetch(`${base}/app/assets/index-abc123.js`, { headers: { 'accept-encoding': accept } });
+      expect({ accept, status: res.status, encoding: res.headers.get('content-encoding') }).toEqual({ accept, status: 200, encoding });
+      expect(res.headers.get('vary')).toBe('Accept-Encoding');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
+      // fetch decodes the body as a browser does.
+      expect(await res.text()).toBe('console.log(1)');
+    }
+    expect(acceptsEncoding('gzip;q=0', 'gzip')).toBe(false);
+    expect(acceptsEncoding('GZIP', 'gzip')).toBe(true);
+    expect(acceptsEncoding('xgzip', 'gzip')).toBe(false);
   });
 
   it('answers index.html, not cached, for /app, /app/ and every deep link', async () => {

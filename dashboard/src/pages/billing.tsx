@@ -87,10 +87,10 @@ export function BillingPage({ me, reloadMe }: { me: Me | undefined; reloadMe: ()
                   </p>
                 ) : (
                   <div class="row">
-                    <button type="button" disabled={busy} onClick={() => checkout(p.id, 'stripe')} aria-label={`Upgrade to ${p.name} by card (Stripe)`}>
+                    <button type="button" disabled={busy} onClick={() => checkout(p.id, 'stripe')} aria-label={`Pay by card for ${p.name} (Stripe)`}>
                       Pay by card
                     </button>
-                    <button type="button" class="secondary" disabled={busy} onClick={() => checkout(p.id, 'paystack')} aria-label={`Upgrade to ${p.name} with Paystack`}>
+                    <button type="button" class="secondary" disabled={busy} onClick={() => checkout(p.id, 'paystack')} aria-label={`Paystack for ${p.name}`}>
                       Paystack
                     </button>
                   </div>

@@ -90,7 +90,7 @@ export function OpsPage() {
             d.events.length === 0 ? (
               <Empty>No event in this state.</Empty>
             ) : (
-              <Table caption="Webhook events" head={['Received', 'Event', 'Type', 'State', 'Attempts', 'Last error', '']} numeric={[4]}>
+              <Table caption="Webhook events" head={['Received', 'Event', 'Type', 'State', 'Attempts', 'Last error', 'Action']} numeric={[4]}>
                 {d.events.map((e) => (
                   <tr>
                     <td>{when(e.receivedAt)}</td>

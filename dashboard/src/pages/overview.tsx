@@ -6,16 +6,21 @@ import { useApi } from '../use-api';
 
 type ChartComponent = (typeof import('../pnl-chart'))['default'];
 
-/** uPlot is loaded only where a chart is drawn: the other pages stay small. */
+let chartModule: Promise<{ default: ChartComponent }> | undefined;
+/** uPlot is loaded only where a chart is drawn (the other pages stay small), from the moment the overview opens. */
+const loadChart = () => (chartModule ??= import('../pnl-chart'));
+
 function LazyChart({ pnl }: { pnl: Pnl }) {
   const [Chart, setChart] = useState<ChartComponent | null>(null);
   useEffect(() => {
-    void import('../pnl-chart').then((m) => setChart(() => m.default));
+    void loadChart().then((m) => setChart(() => m.default));
   }, []);
   return Chart ? <Chart pnl={pnl} /> : <p class="muted">Loading chart…</p>;
 }
 
 export function Overview({ me }: { me: Me | undefined }) {
+  // Fetched alongside the data, not after it.
+  void loadChart();
   const pnl = useApi<Pnl>('/pnl?days=30');
   const positions = useApi<{ positions: Position[] }>('/positions');
   const signals = useApi<{ signals: Signal[] }>('/signals?pageSize=5');

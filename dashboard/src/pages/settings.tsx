@@ -159,9 +159,11 @@ function ExchangeSettings() {
             <div class="form-grid">
               <label>
                 Mode
-                <select name="mode" defaultValue={d.mode}>
+                <select name="mode">
                   {(Object.keys(MODE_WORDS) as ExchangeMode[]).map((m) => (
-                    <option value={m}>{MODE_WORDS[m]}</option>
+                    <option value={m} selected={m === d.mode}>
+                      {MODE_WORDS[m]}
+                    </option>
                   ))}
                 </select>
               </label>
@@ -292,9 +294,11 @@ function RiskProfileForm() {
                       <>
                         <label for={id}>{f.label}</label>
                         {f.kind === 'choice' ? (
-                          <select id={id} name={f.key} defaultValue={String(value ?? '')} aria-invalid={msg ? true : undefined} aria-describedby={describedBy}>
+                          <select id={id} name={f.key} aria-invalid={msg ? true : undefined} aria-describedby={describedBy}>
                             {f.choices!.map((c) => (
-                              <option value={c}>{c.replace(/_/g, ' ')}</option>
+                              <option value={c} selected={c === String(value ?? '')}>
+                                {c.replace(/_/g, ' ')}
+                              </option>
                             ))}
                           </select>
                         ) : (
@@ -449,9 +453,9 @@ function NotificationSettings() {
                 {p.preferences.map((x) => (
                   <label>
                     {x.eventType} by {x.channel}
-                    <select name={`${x.eventType}|${x.channel}`} defaultValue={x.isDefault ? 'default' : x.mode}>
+                    <select name={`${x.eventType}|${x.channel}`}>
                       {PREFERENCE_MODES.map((m) => (
-                        <option value={m}>{m === 'default' ? `default (${x.mode})` : m.replace('_', ' ')}</option>
+                        <option value={m} selected={m === (x.isDefault ? 'default' : x.mode)}>{m === 'default' ? `default (${x.mode})` : m.replace('_', ' ')}</option>
                       ))}
                     </select>
                   </label>

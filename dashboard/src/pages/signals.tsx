@@ -44,10 +44,12 @@ export function SignalsPage() {
       <form class="filters" onSubmit={apply} aria-label="Filter signals">
         <label>
           Outcome
-          <select name="outcome" defaultValue={filters.outcome}>
+          <select name="outcome">
             <option value="">Any</option>
             {Object.entries(OUTCOME_WORDS).map(([v, w]) => (
-              <option value={v}>{w}</option>
+              <option value={v} selected={v === filters.outcome}>
+                {w}
+              </option>
             ))}
           </select>
         </label>

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import express, { Router, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { sendError } from '../http-errors';
 
 /**
@@ -28,6 +28,43 @@ export function defaultDashboardDir(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const ENCODINGS: [token: string, suffix: string][] = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+];
+
+/** Whether an Accept-Encoding header takes `token` (listed, and not with q=0). */
+export function acceptsEncoding(header: string, token: string): boolean {
+  return header.split(',').some((part) => {
+    const [name, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    if (name !== token) return false;
+    const q = params.find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/**
+ * The .br / .gz copy the dashboard's build wrote next to an asset, when the browser takes
+ * that encoding; otherwise on to the plain file. Same caching as the plain file.
+ */
+function precompressed(assetsDir: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const accepted = String(req.headers['accept-encoding'] ?? '');
+    const name = path.basename(req.path);
+    if (!/^[\w.-]+\.(js|css|svg)$/.test(name) || req.path !== `/${name}`) return next();
+    res.setHeader('Vary', 'Accept-Encoding');
+    for (const [token, suffix] of ENCODINGS) {
+      if (!acceptsEncoding(accepted, token)) continue;
+      const file = path.join(assetsDir, name + suffix);
+      if (!existsSync(file)) continue;
+      res.setHeader('Content-Encoding', token);
+      res.type(path.extname(name));
+      return res.sendFile(file, { immutable: true, maxAge: '365d', headers: {} });
+    }
+    return next();
+  };
 }
 
 function securityHeaders(res: Response): void {
@@ -64,6 +101,7 @@ export function dashboardRoutes(dir: string | undefined): Router {
   }
   router.use(
     '/assets',
+    precompressed(path.join(dir, 'assets')),
     express.static(path.join(dir, 'assets'), { index: false, redirect: false, immutable: true, maxAge: '365d', fallthrough: true }),
     (_req, res) => sendError(res, 404, 'not_found', 'no such asset'),
   );

@@ -13,3 +13,4 @@ export * from './prometheus';
 export * from './jaeger-query';
 export * from './until';
 export * from './replica';
+export * from './browser';

@@ -1,0 +1,126 @@
+/**
+ * Debian's Chromium (/usr/bin/chromium, from `scripts/install-tools.sh chromium`) driven by
+ * playwright-core, and the two page checks the dashboard's tests run with it: axe-core and
+ * Lighthouse 12. Test tools cannot download a browser of their own here.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO_ROOT } from '../stack';
+
+const run = promisify(execFile);
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/**
+ * Without the background-networking flags Chromium keeps calling Google's hosts, which this
+ * machine's closed network refuses many at a time; --no-sandbox because tests run as root.
+ */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface TestBrowser {
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * A Chromium with a new, empty profile: playwright's launch() makes a temporary
+ * --user-data-dir itself (and refuses one given as a flag) and removes it on close.
+ */
+export async function launchChromium(): Promise<TestBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+  return { browser, close: () => browser.close() };
+}
+
+/** Where screenshots go (git-ignored), for a reviewer to look at after a run. */
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * axe-core run inside the page. Injected through DevTools' evaluate, which the page's CSP
+ * does not govern (a <script> tag would be refused: the dashboard allows no inline script).
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  const result = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  });
+  return result;
+}
+
+export type LighthouseCategory = 'performance' | 'accessibility' | 'best-practices' | 'seo';
+
+export interface LighthouseResult {
+  scores: Partial<Record<LighthouseCategory, number>>;
+  /** Audits that scored below 1 (id: title), to say why a score is low. */
+  failing: string[];
+}
+
+/**
+ * Lighthouse 12 (its CLI, from npm) against `url` in Debian's Chromium (CHROME_PATH), with
+ * its default mobile settings and simulated throttling.
+ */
+export async function lighthouse(url: string, categories: LighthouseCategory[]): Promise<LighthouseResult> {
+  const cli = path.join(path.dirname(require.resolve('lighthouse/package.json')), 'cli', 'index.js');
+  const out = mkdtempSync(path.join(tmpdir(), 'tbot-lh-'));
+  try {
+    const report = path.join(out, 'report.json');
+    await run(
+      process.execPath,
+      [
+        cli,
+        url,
+        '--quiet',
+        '--output=json',
+        `--output-path=${report}`,
+        `--only-categories=${categories.join(',')}`,
+        `--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync`,
+      ],
+      { env: { ...process.env, CHROME_PATH: CHROMIUM_PATH }, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const lhr = JSON.parse(readFileSync(report, 'utf8')) as {
+      categories: Record<string, { score: number | null; auditRefs: { id: string; weight: number }[] }>;
+      audits: Record<string, { score: number | null; title: string; scoreDisplayMode: string }>;
+    };
+    const scores: LighthouseResult['scores'] = {};
+    const failing: string[] = [];
+    for (const c of categories) {
+      scores[c] = lhr.categories[c]?.score ?? 0;
+      for (const ref of lhr.categories[c]?.auditRefs ?? []) {
+        const a = lhr.audits[ref.id];
+        if (a && a.score !== null && a.score < 1 && a.scoreDisplayMode !== 'informative' && a.scoreDisplayMode !== 'manual') failing.push(`${c}/${ref.id} (${a.score}): ${a.title}`);
+      }
+    }
+    return { scores, failing };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
