@@ -16,6 +16,7 @@ import { stripeRoutes, stripeWebhook } from './routes/stripe';
 import { tradingViewRoutes } from './routes/tradingview';
 import type { Ingest, WebhookRoute } from './routes/webhook';
 import type { AlertIntake } from './alert-intake';
+import { allApiRoutes, apiRouter } from './api';
 
 /**
  * The gateway's request listener: provider webhooks on node:http directly (the hot path,
@@ -56,6 +57,14 @@ export function createApp(
   app.use('/api/payments/paystack', paystackRoutes(config, clients, metrics, logger, limiters, verifyUser));
   app.use('/api/tradingview', tradingViewRoutes(config, alerts, metrics, logger, limiters));
   app.use('/api/notifications', notificationRoutes(clients, logger));
+  app.use(
+    '/api/v1',
+    apiRouter(allApiRoutes({ config, clients, logger, limiters }), {
+      verifyUser,
+      logger,
+      info: { title: 'Trading bot API', version: '1', basePath: '/api/v1', description: 'The trader\u2019s and the operator\u2019s API. Send `Authorization: Bearer <token>`.' },
+    }),
+  );
 
   // The trader's dashboard (a static build); its API calls go to /api/v1 on this same origin.
   app.use('/app', dashboardRoutes(config.DASHBOARD_DIR ?? defaultDashboardDir()));

@@ -6,10 +6,12 @@ import { createTokenVerifier, type TokenRules, type TokenVerifier } from './toke
 
 export interface AuthedRequest extends Request {
   userId?: string;
+  /** The token's roles (AUTH_ROLES_CLAIM). */
+  roles?: string[];
 }
 
 export function tokenRules(config: GatewayConfig): TokenRules {
-  return { maxAgeSeconds: config.AUTH_JWT_MAX_AGE_SECONDS, audience: config.AUTH_JWT_AUDIENCE, issuer: config.AUTH_JWT_ISSUER };
+  return { maxAgeSeconds: config.AUTH_JWT_MAX_AGE_SECONDS, audience: config.AUTH_JWT_AUDIENCE, issuer: config.AUTH_JWT_ISSUER, rolesClaim: config.AUTH_ROLES_CLAIM };
 }
 
 /** One verifier per gateway (it holds the JWKS cache); undefined when no key is configured. */
@@ -28,6 +30,7 @@ export function requireUser(verify: TokenVerifier | undefined, logger: Logger) {
       (check) => {
         if (check.ok) {
           req.userId = check.userId;
+          req.roles = check.roles;
           return next();
         }
         if (check.status === 503) {

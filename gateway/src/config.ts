@@ -49,6 +49,17 @@ export const gatewayConfigSchema = z.object({
    */
   AUTH_JWKS_URL: env.url().optional(),
   /**
+   * The user-token claim listing the user's roles (array of strings, or space-separated);
+   * /api/v1 operator routes need "operator" in it. A dotted name is read as a path
+   * (e.g. realm_access.roles for Keycloak) when no claim has that exact name.
+   */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /**
+   * Jaeger's UI as the trader's browser reaches it (e.g. http://localhost:16686): a signal's
+   * timeline links to <JAEGER_UI_URL>/trace/<trace id>. Unset: no link.
+   */
+  JAEGER_UI_URL: env.url().optional(),
+  /**
    * Whose X-Forwarded-For is believed: a hop count or a list of addresses/subnets (or
    * proxy-addr's names: loopback, linklocal, uniquelocal). Never "true": any client could
    * then choose its own address and walk around the per-address limits.

@@ -4,10 +4,11 @@ import type { ServerResponse } from 'node:http';
 /**
  * Every error answer has the same shape: `{"error":"<machine-readable code>","message":"…"}`.
  * Written with node:http's own API so Express routes and the webhook routes (served
- * without Express) answer alike.
+ * without Express) answer alike. Request validation failures add `fields`: one message per
+ * bad field path.
  */
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  const text = JSON.stringify({ error: code, message });
+export function sendError(res: ServerResponse, status: number, code: string, message: string, fields?: Record<string, string>): void {
+  const text = JSON.stringify(fields ? { error: code, message, fields } : { error: code, message });
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(text));

@@ -8,6 +8,12 @@ export interface TokenRules {
   audience?: string | undefined;
   /** When set, the token's `iss` must be it. */
   issuer?: string | undefined;
+  /**
+   * The claim holding the user's roles (AUTH_ROLES_CLAIM, default `roles`): an array of
+   * strings or one space-separated string. A dotted name (`realm_access.roles`) is looked up
+   * as a path when no claim has that exact name (Auth0's namespaced claims contain dots).
+   */
+  rolesClaim?: string | undefined;
 }
 
 export interface TokenKeys {
@@ -20,7 +26,7 @@ export interface TokenKeys {
 }
 
 export type TokenCheck =
-  | { ok: true; userId: string }
+  | { ok: true; userId: string; roles: string[] }
   | { ok: false; status: 401 | 503; code: TokenRefusal; message: string };
 
 export type TokenRefusal =
@@ -87,8 +93,19 @@ export function createTokenVerifier(keys: TokenKeys, rules: TokenRules): TokenVe
     }
     const sub: unknown = payload.sub;
     if (typeof sub !== 'string' || !SUBJECT.test(sub)) return refuse(401, 'invalid_token', 'the token has no user id as subject');
-    return { ok: true, userId: sub };
+    return { ok: true, userId: sub, roles: rolesOf(payload, rules.rolesClaim ?? 'roles') };
   };
+}
+
+/** The token's roles; anything that is not a string (or list of strings) counts as none. */
+export function rolesOf(payload: JWTPayload, claim: string): string[] {
+  let value: unknown = payload[claim];
+  if (value === undefined && claim.includes('.')) {
+    value = claim.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), payload);
+  }
+  if (typeof value === 'string') return value.split(/\s+/).filter((r) => r !== '');
+  if (Array.isArray(value)) return value.filter((r): r is string => typeof r === 'string');
+  return [];
 }
 
 function accepted(hs: boolean, jwks: boolean): string {

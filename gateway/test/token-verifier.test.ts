@@ -32,10 +32,26 @@ describe('user tokens (HS256 and JWKS)', () => {
 
   it('accepts RS256 and ES256 tokens signed with the JWKS keys, and HS256 with the secret', async () => {
     const verify = createTokenVerifier({ secret: SECRET, jwksUrl: jwks.url }, rules)!;
-    const ok: TokenCheck = { ok: true, userId: user };
+    const ok: TokenCheck = { ok: true, userId: user, roles: [] };
     expect(await verify(await signToken(rsa, good, { expiresIn: 300 }))).toEqual(ok);
     expect(await verify(await signToken(ec, good, { expiresIn: 300 }))).toEqual(ok);
     expect(await verify(hs256({ alg: 'HS256', typ: 'JWT' }, { ...good, iat: now(), exp: now() + 300 }, SECRET))).toEqual(ok);
+  });
+
+  it('reads the roles from the configured claim: a list, a space-separated string, a dotted path; anything else is no role', async () => {
+    const roles = async (claims: object, rolesClaim?: string) => {
+      const verify = createTokenVerifier({ secret: SECRET }, { ...rules, rolesClaim })!;
+      const check = await verify(hs256({ alg: 'HS256', typ: 'JWT' }, { ...good, iat: now(), exp: now() + 300, ...claims }, SECRET));
+      return check.ok ? check.roles : check.code;
+    };
+    expect(await roles({ roles: ['operator', 'trader'] })).toEqual(['operator', 'trader']);
+    expect(await roles({ roles: 'operator  trader' })).toEqual(['operator', 'trader']);
+    expect(await roles({ roles: ['operator', 7, null] })).toEqual(['operator']);
+    expect(await roles({ roles: { operator: true } })).toEqual([]);
+    expect(await roles({ roles: ['operator'] }, 'groups')).toEqual([]);
+    expect(await roles({ groups: ['operator'] }, 'groups')).toEqual(['operator']);
+    expect(await roles({ realm_access: { roles: ['operator'] } }, 'realm_access.roles')).toEqual(['operator']);
+    expect(await roles({ 'https://tbot.example/roles': ['operator'] }, 'https://tbot.example/roles')).toEqual(['operator']);
   });
 
   it('refuses the wrong key, an unknown kid, and claims that do not fit, each with its code', async () => {
@@ -82,7 +98,7 @@ describe('user tokens (HS256 and JWKS)', () => {
       const closed = createTokenVerifier({ jwksUrl: 'http://127.0.0.1:1/jwks.json' }, rules)!;
       expect(await closed(token)).toEqual(refused('auth_unavailable', 503));
       down.failWith = undefined;
-      expect(await verify(token)).toEqual({ ok: true, userId: user });
+      expect(await verify(token)).toEqual({ ok: true, userId: user, roles: [] });
     } finally {
       await down.stop();
     }

@@ -9,7 +9,14 @@ import {
   InitializePaystackPaymentResponseSchema,
   isDuplicateKeyError,
   ListPaymentsResponseSchema,
+  ListUsersResponseSchema,
+  ListWebhookEventsPageResponseSchema,
   ListWebhookEventsResponseSchema,
+  afterCursor,
+  decodePageCursor,
+  pageLimit,
+  pageOf,
+  WebhookStatsSchema,
   Outcome,
   ReconcileWebhooksResponseSchema,
   ReplayResponseSchema,
@@ -24,6 +31,7 @@ import type { LedgerResult } from './ledger';
 import type { DeadLetterDoc, Models, UnmatchedDoc } from './models';
 import type { Reconciler } from './webhooks/reconcile';
 import type { WebhookReplay } from './webhooks/replay';
+import { BadPageToken, INBOX_STATES, type InboxItem, type InboxState, type WebhookInbox } from './webhooks/inbox';
 import type { PaystackEventApplier } from './paystack/apply-event';
 import type { PaystackClient } from './paystack/client';
 import type { PlanCatalog } from './plans';
@@ -82,6 +90,35 @@ function deadLetterProto(x: DeadLetterDoc) {
   });
 }
 
+/** An inbox row without its payload (GetWebhookEvent shows that): lists stay small. */
+function inboxProto(item: InboxItem) {
+  switch (item.state) {
+    case 'dead_letter':
+      return create(WebhookEventSchema, { ...deadLetterProto(item.doc), payload: '' });
+    case 'unmatched':
+      return create(WebhookEventSchema, { ...unmatchedProto(item.doc), payload: '' });
+    case 'processing':
+      return create(WebhookEventSchema, {
+        eventKey: item.doc._id,
+        provider: item.doc._id.split(':')[0] ?? '',
+        state: 'processing',
+        receivedAt: timestampFromDate(item.doc.claimedAt),
+      });
+    case 'done':
+      return create(WebhookEventSchema, {
+        eventKey: item.doc._id,
+        provider: item.doc.provider,
+        type: item.doc.type,
+        state: 'done',
+        outcome: item.doc.outcome ? OUTCOMES[item.doc.outcome as LedgerResult['outcome']] : Outcome.UNSPECIFIED,
+        userId: item.doc.userId ?? '',
+        detail: item.doc.detail ?? '',
+        receivedAt: timestampFromDate(item.doc.receivedAt),
+        finishedAt: item.doc.finishedAt ? timestampFromDate(item.doc.finishedAt) : undefined,
+      });
+  }
+}
+
 function unmatchedProto(x: UnmatchedDoc) {
   return create(WebhookEventSchema, {
     eventKey: x._id,
@@ -105,6 +142,7 @@ export interface BillingDeps {
   paystack?: PaystackClient;
   replay: WebhookReplay;
   reconciler: Reconciler;
+  inbox: WebhookInbox;
   logger: Logger;
 }
 
@@ -150,6 +188,15 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
 
     async getUser(req) {
       return d.subs.userProto(await loadUser(req.userId));
+    },
+
+    async listUsers(req) {
+      const cursor = req.pageToken ? decodePageCursor(req.pageToken) : undefined;
+      if (req.pageToken && !cursor) throw invalid('page_token: not a token from a previous page');
+      const limit = pageLimit(req.pageSize);
+      const users = await d.models.User.find(afterCursor('createdAt', cursor)).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).lean();
+      const page = pageOf(users, limit, (u) => ({ at: u.createdAt, id: u._id }));
+      return create(ListUsersResponseSchema, { users: page.items.map((u) => d.subs.userProto(u)), nextPageToken: page.nextPageToken });
     },
 
     async listPayments(req) {
@@ -251,6 +298,25 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
       const provider = checkProvider(req.provider);
       const docs = await d.models.Unmatched.find(provider ? { provider } : {}).sort({ parkedAt: -1 }).limit(pageSize(req.limit)).lean();
       return create(ListWebhookEventsResponseSchema, { events: docs.map(unmatchedProto) });
+    },
+
+    async listWebhookEvents(req) {
+      const provider = checkProvider(req.provider);
+      const state = (req.state || 'done') as InboxState;
+      if (!INBOX_STATES.includes(state)) throw invalid(`state: one of ${INBOX_STATES.join(', ')}`);
+      try {
+        const page = await d.inbox.list({ state, provider, pageSize: req.pageSize, pageToken: req.pageToken });
+        return create(ListWebhookEventsPageResponseSchema, { events: page.items.map(inboxProto), nextPageToken: page.nextPageToken });
+      } catch (err) {
+        if (err instanceof BadPageToken) throw invalid(err.message);
+        throw err;
+      }
+    },
+
+    async getWebhookStats(req) {
+      const windowMinutes = req.windowMinutes || 60;
+      if (windowMinutes > 1440) throw invalid('window_minutes: 1..1440');
+      return create(WebhookStatsSchema, await d.inbox.stats(windowMinutes));
     },
 
     async replayWebhookEvent(req) {

@@ -23,6 +23,7 @@ import {
   startMetricsServer,
   startRpcServer,
 } from '@tbot/common';
+import { WebhookInbox } from './webhooks/inbox';
 import { billingService } from './billing-service';
 import { loadBillingConfig } from './config';
 import { EventLedger } from './ledger';
@@ -91,7 +92,8 @@ async function main(): Promise<void> {
       publishTimeoutMs: config.WEBHOOK_PUBLISH_TIMEOUT_MS,
     });
     reconciler.start(config.RECONCILE_INTERVAL_MINUTES * 60_000);
-    const impl = billingService({ models, plans, subs, stripe, paystack, logger, stripeEvents, paystackEvents, replay, reconciler });
+    const inbox = new WebhookInbox(models, nc);
+    const impl = billingService({ models, plans, subs, stripe, paystack, logger, stripeEvents, paystackEvents, replay, reconciler, inbox });
     const consumer = new WebhookConsumer(
       nc,
       ledger,

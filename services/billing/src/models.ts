@@ -35,6 +35,8 @@ userSchema.index({ email: 1 }, { unique: true });
 userSchema.index({ stripeCustomerId: 1 });
 userSchema.index({ paystackCustomerCode: 1 });
 userSchema.index({ 'subscription.providerSubscriptionId': 1 });
+// The operator's user list, newest first (keyset-paged by createdAt then _id).
+userSchema.index({ createdAt: -1, _id: -1 });
 
 /** One document per provider event (or Paystack reference): what makes a repeat a no-op. */
 const ledgerSchema = new Schema(
@@ -54,6 +56,9 @@ const ledgerSchema = new Schema(
   },
   { versionKey: false, collection: 'webhook_events' },
 );
+// The operator's webhook inbox (newest first, of one provider or both) and its counts by window.
+ledgerSchema.index({ receivedAt: -1, _id: -1 });
+ledgerSchema.index({ provider: 1, receivedAt: -1, _id: -1 });
 
 /**
  * Events parked UNMATCHED (no user yet), in a collection of their own so that looking
@@ -90,6 +95,8 @@ const claimSchema = new Schema(
   },
   { versionKey: false, collection: 'webhook_claims' },
 );
+// The inbox's "processing" list: claims whose lease runs, a few among every event ever seen.
+claimSchema.index({ leaseUntil: 1 });
 
 /**
  * Users whose subscription state a batch is changing: one writer per user at a time

@@ -12,6 +12,7 @@ export * from './periodic';
 export { clientTracingInterceptor, serverTracingInterceptor } from './telemetry/connect-tracing';
 export { withConsumeSpan } from './telemetry/nats-tracing';
 export { setHttpRoute } from './telemetry/http-route';
+export { activeSpanIds } from './telemetry/trace-id';
 // Generated from proto/ (npm run generate).
 export * from './gen/billing/v1/billing_pb.js';
 export * from './gen/billing/v1/events_pb.js';
@@ -27,3 +28,4 @@ export * from './consumer-metrics';
 export * from './gen/trading/v1/events_pb.js';
 export * from './gen/notifications/v1/notifications_pb.js';
 export * from './secret-box';
+export * from './paging';

@@ -1,6 +1,6 @@
-import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { StdoutDestination } from './log-destination';
+import { activeSpanIds } from './telemetry/trace-id';
 
 export type { Logger };
 
@@ -28,10 +28,8 @@ export function createLogger(service: string, level = 'info', destination: pino.
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT, censor: '[redacted]' },
     mixin() {
-      const ctx = trace.getActiveSpan()?.spanContext();
-      return ctx && trace.isSpanContextValid(ctx)
-        ? { trace_id: ctx.traceId, span_id: ctx.spanId }
-        : {};
+      const ids = activeSpanIds();
+      return ids ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
     },
   }, destination);
 }

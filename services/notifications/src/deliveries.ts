@@ -215,11 +215,18 @@ export class Deliveries {
     await this.docs.updateOne({ _id: id }, { $set: { status: 'pending', nextAttemptAt: now, replayRequested: true } });
   }
 
-  async page(userId: string, opts: { limit: number; before?: string; channel?: string; status?: string }): Promise<{ docs: DeliveryDoc[]; next?: string }> {
+  async page(userId: string, opts: { limit: number; before?: string; channel?: string; status?: string; subjectIds?: readonly string[] }): Promise<{ docs: DeliveryDoc[]; next?: string }> {
     const filter: Record<string, unknown> = { userId };
     if (opts.before) filter._id = { $lt: opts.before };
     if (opts.channel) filter.channel = opts.channel;
     if (opts.status) filter.status = opts.status;
+    // Trading's event ids are "<signal or trade id>:<what happened>" (Nats-Msg-Id): a prefix
+    // match finds a signal's notifications without a field of their own. The ids are checked
+    // (subjectIdsOf), so they hold nothing a pattern would read as an operator. Scanned within
+    // the user's deliveries (the userId index).
+    if (opts.subjectIds && opts.subjectIds.length > 0) {
+      filter.$or = opts.subjectIds.map((id) => ({ eventId: { $regex: `^${id}:` } }));
+    }
     const docs = await this.docs.find(filter).sort({ _id: -1 }).limit(opts.limit + 1).toArray();
     const more = docs.length > opts.limit;
     const shown = docs.slice(0, opts.limit);

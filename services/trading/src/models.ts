@@ -125,10 +125,20 @@ const signalSchema = new Schema(
     // The ALERTS stream message it came in (0: a direct SubmitSignal call): a message handed
     // out again after its consumer stopped is recognised as the same alert, not a repeat.
     streamSeq: { type: Number, default: 0 },
+    // When its outcome was settled (anything but accepted): latency = decidedAt - receivedAt.
+    // Null while accepted, and on signals recorded before it existed.
+    decidedAt: { type: Date, default: null },
+    // The trace the alert came in (the gateway's intake span, carried through NATS); '' untraced.
+    traceId: { type: String, default: '' },
   },
   { versionKey: false, collection: 'signals' },
 );
+// The signal log's pages (newest first), each filter with the page order behind it.
 signalSchema.index({ userId: 1, _id: -1 });
+signalSchema.index({ userId: 1, status: 1, _id: -1 });
+signalSchema.index({ userId: 1, strategyId: 1, _id: -1 });
+signalSchema.index({ userId: 1, symbol: 1, _id: -1 });
+signalSchema.index({ userId: 1, receivedAt: -1 });
 
 const tradeSchema = new Schema(
   {
@@ -155,12 +165,20 @@ const tradeSchema = new Schema(
     positionApplied: { type: Boolean, default: false },
     // The strategy whose signal placed it; '' for the user's default strategy.
     strategyId: { type: String, default: '' },
+    // When its outcome (filled, rejected, failed) was stored: the fill's time on a timeline.
+    settledAt: { type: Date, default: null },
   },
   { versionKey: false, timestamps: true, collection: 'trades' },
 );
 tradeSchema.index({ clientOrderId: 1 }, { unique: true });
 tradeSchema.index({ userId: 1, _id: -1 });
+// Also the time filter of the trade list and the PnL by day.
 tradeSchema.index({ userId: 1, createdAt: -1 });
+tradeSchema.index({ userId: 1, status: 1, _id: -1 });
+tradeSchema.index({ userId: 1, strategyId: 1, _id: -1 });
+tradeSchema.index({ userId: 1, symbol: 1, _id: -1 });
+// A signal's timeline: the trades it placed.
+tradeSchema.index({ signalId: 1 });
 tradeSchema.index({ status: 1, updatedAt: 1 });
 
 const positionSchema = new Schema(

@@ -97,6 +97,7 @@ export class OrderPlacement {
   async settle(trade: TradeDoc, outcome: OrderOutcome, executor: OrderExecutor, quote: string): Promise<TradeDoc> {
     const { models, events } = this.d;
     const set: Record<string, unknown> = { status: outcome.status };
+    if (outcome.status !== 'submitted') set.settledAt = new Date();
     if (outcome.exchangeOrderId) set.exchangeOrderId = outcome.exchangeOrderId;
     if (outcome.averagePrice) set.price = outcome.averagePrice;
     if (outcome.fee !== undefined) set.fee = outcome.fee;

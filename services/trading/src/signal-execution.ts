@@ -134,6 +134,7 @@ export class SignalExecution {
           tradeIds,
           rejectCode: failed ? (outcome.errorCode ?? 'exchange_rejected') : '',
           message: failed ? (outcome.error ?? '') : '',
+          decidedAt: new Date(),
         },
       },
     );
@@ -244,7 +245,7 @@ export class SignalExecution {
     const exchange = err instanceof ccxt.BaseError;
     const rejectCode = exchange ? 'exchange_unavailable' : 'internal_error';
     const message = exchange ? 'the exchange could not be reached' : 'the signal could not be executed';
-    await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'failed', rejectCode, message } }).catch(() => undefined);
+    await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'failed', rejectCode, message, decidedAt: new Date() } }).catch(() => undefined);
     return { status: 'failed', signalId, rejectCode, message };
   }
 
@@ -254,7 +255,7 @@ export class SignalExecution {
   }
 
   private async finishRejected(signalId: string, userId: string, code: string, message: string, rule?: string): Promise<SubmitResult> {
-    await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'rejected', rejectCode: code, rejectRule: rule ?? '', message } });
+    await this.d.models.Signal.updateOne({ _id: signalId }, { $set: { status: 'rejected', rejectCode: code, rejectRule: rule ?? '', message, decidedAt: new Date() } });
     return rejectedSignal(this.d.events, signalId, userId, code, message, rule);
   }
 

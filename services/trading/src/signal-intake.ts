@@ -1,4 +1,4 @@
-import { isDuplicateKeyError, type Logger } from '@tbot/common';
+import { activeSpanIds, isDuplicateKeyError, type Logger } from '@tbot/common';
 import type { PartialAlert, Alert } from './alert';
 import { readAlertCommands, requireComplete } from './alert-dialects';
 import type { TradingEvents } from './events';
@@ -96,7 +96,7 @@ export class SignalIntake {
     }
     const userId = strategy?.userId ?? input.userId;
     const strategyId = strategy?.id ?? '';
-    const base = { _id: signalId, userId, strategyId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
+    const base = signalBase(signalId, userId, strategyId, input);
 
     if (!(await this.d.auth.authenticate({ userId, ...(strategy ? { strategyId } : {}) }, input.body, input.signature, raw))) {
       // Not written down: anyone can send alerts with someone's id, and a flood of them must
@@ -106,7 +106,7 @@ export class SignalIntake {
     }
     const parsed = readAlertCommands(raw);
     if (!parsed.ok) {
-      await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message });
+      await models.Signal.create({ ...base, status: 'rejected', rejectCode: parsed.code, message: parsed.message, decidedAt: new Date() });
       return settled(rejectedSignal(this.d.events, signalId, userId, parsed.code, parsed.message));
     }
     // The strategy's step: its overrides make the profile, its defaults fill what each command
@@ -118,7 +118,7 @@ export class SignalIntake {
       const withDefaults = applyStrategyDefaults(c.partial, strategy, { alertQuantityAccepted: profile.allowAlertQuantity });
       const completed = requireComplete(withDefaults.alert, undefined, c.labels);
       if (!completed.ok) {
-        await models.Signal.create({ ...base, symbol: withDefaults.alert.symbol ?? '', status: 'rejected', rejectCode: completed.code, message: completed.message });
+        await models.Signal.create({ ...base, symbol: withDefaults.alert.symbol ?? '', status: 'rejected', rejectCode: completed.code, message: completed.message, decidedAt: new Date() });
         return settled(rejectedSignal(this.d.events, signalId, userId, completed.code, completed.message));
       }
       commands.push({ partial: c.partial, alert: completed.alert, quantityFromStrategy: withDefaults.quantityFromStrategy });
@@ -150,17 +150,17 @@ export class SignalIntake {
   ): Promise<{ outcome: Promise<SubmitResult> }> {
     const { models } = this.d;
     const { userId, strategyId, alert } = prepared;
-    const base = { _id: signalId, userId, strategyId, receivedAt: input.receivedAt, sourceIp: input.sourceIp };
+    const base = signalBase(signalId, userId, strategyId, input);
     if (input.signature) {
       // A signed body stays valid for whoever captured it: only a recent one is taken, so a
       // replay after the de-duplication window cannot trade again.
       const refusal = signedAlertAge(alert.timestamp, input.receivedAt, this.d.maxSignalAgeSeconds);
       if (refusal) {
-        await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal });
+        await models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, status: 'rejected', rejectCode: 'stale_signal', message: refusal, decidedAt: new Date() });
         return { outcome: Promise.resolve(rejectedSignal(this.d.events, signalId, userId, 'stale_signal', refusal)) };
       }
     }
-    const record = (fields: { status: string; message?: string; dedupeKey?: string }) =>
+    const record = (fields: { status: string; message?: string; dedupeKey?: string; decidedAt?: Date }) =>
       models.Signal.create({ ...base, symbol: alert.symbol, action: alert.action, strategy: alert.strategy ?? '', ...fields });
     const key = signalDedupeKey(userId, partial, raw, input.receivedAt, strategyId, command);
     try {
@@ -181,7 +181,7 @@ export class SignalIntake {
           .catch((err: unknown) => this.d.execution.finishFailed(first.signalId, err));
         return { outcome: resumed };
       }
-      await record({ status: 'duplicate', message: `repeat of ${first?.signalId ?? 'an earlier signal'}` });
+      await record({ status: 'duplicate', message: `repeat of ${first?.signalId ?? 'an earlier signal'}`, decidedAt: new Date() });
       return { outcome: Promise.resolve({ status: 'duplicate', signalId: first?.signalId ?? signalId, tradeId: original?.tradeIds[0] }) };
     }
     await record({ status: 'accepted', dedupeKey: key, ...(input.streamSeq ? { streamSeq: input.streamSeq } : {}) });
@@ -200,6 +200,14 @@ export class SignalIntake {
   }
 }
 
+
+/** The fields every signal record of an alert starts with. */
+function signalBase(signalId: string, userId: string, strategyId: string, input: SubmitInput) {
+  // Taken in inside the span that continues the gateway's trace (through the ALERTS stream's
+  // headers, or the RPC's): the dashboard links a signal to it.
+  const traceId = activeSpanIds()?.traceId ?? '';
+  return { _id: signalId, userId, strategyId, receivedAt: input.receivedAt, sourceIp: input.sourceIp, traceId };
+}
 
 /** Why a signed alert's time is not acceptable (none, too old, too far ahead), or undefined. */
 export function signedAlertAge(timestamp: Date | undefined, receivedAt: Date, maxAgeSeconds: number): string | undefined {

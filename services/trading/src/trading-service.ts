@@ -3,15 +3,11 @@ import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import {
   GetPositionsResponseSchema,
-  ListSignalsResponseSchema,
-  ListTradesResponseSchema,
   PositionSchema,
   RotateWebhookSecretResponseSchema,
   SetExchangeCredentialsResponseSchema,
-  SignalSchema,
   SignalStatus,
   SubmitSignalResponseSchema,
-  TradeSchema,
   type SubmitSignalRequest,
   type SubmitSignalResponse,
   type TradingService,
@@ -23,6 +19,7 @@ import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } fro
 import type { SignalIntake, SubmitInput, SubmitResult } from './signal-intake';
 import type { Strategies } from './strategies';
 import { checkStrategyId } from './strategy-input';
+import { historyRpcs } from './history-rpc';
 import { strategyRpcs } from './strategy-rpc';
 import { RotationConflictError, type WebhookAuth } from './webhook-auth';
 
@@ -40,13 +37,6 @@ function userIdOf(value: string): string {
   const r = userIdSchema.safeParse(value);
   if (!r.success) throw new ConnectError('user_id: must be a user id (UUID)', Code.InvalidArgument);
   return r.data;
-}
-
-function pageOf(pageSize: number, pageToken: string): { limit: number; before?: string } {
-  if (pageToken && !/^[a-z]{3}_[0-9a-z]{9}[0-9a-f]{12}$/.test(pageToken)) {
-    throw new ConnectError('page_token: not a token from a previous page', Code.InvalidArgument);
-  }
-  return { limit: Math.min(Math.max(pageSize || 50, 1), 200), before: pageToken || undefined };
 }
 
 /**
@@ -96,6 +86,7 @@ export function tradingService(d: {
   const { models } = d;
   return {
     ...strategyRpcs(d.strategies, userIdOf),
+    ...historyRpcs(models, userIdOf),
 
     async submitSignal(req) {
       return answerMessage(await d.signals.submit(submitInputOf(req, new Date())));
@@ -143,74 +134,6 @@ export function tradingService(d: {
 
     async getRiskProfile(req) {
       return profileMessage(await loadRiskProfile(models, userIdOf(req.userId)));
-    },
-
-    async listTrades(req) {
-      const userId = userIdOf(req.userId);
-      const page = pageOf(req.pageSize, req.pageToken);
-      const trades = await models.Trade.find({ userId, ...(page.before ? { _id: { $lt: page.before } } : {}) })
-        .sort({ _id: -1 })
-        .limit(page.limit + 1)
-        .lean();
-      const more = trades.length > page.limit;
-      const shown = trades.slice(0, page.limit);
-      return create(ListTradesResponseSchema, {
-        trades: shown.map((t) =>
-          create(TradeSchema, {
-            id: t._id,
-            userId: t.userId,
-            signalId: t.signalId,
-            symbol: t.symbol,
-            side: t.side,
-            amount: t.amount,
-            price: t.price ?? 0,
-            fee: t.fee ?? 0,
-            feeCurrency: t.feeCurrency ?? '',
-            status: t.status,
-            mode: t.mode,
-            exchangeOrderId: t.exchangeOrderId ?? '',
-            clientOrderId: t.clientOrderId,
-            reduceOnly: t.reduceOnly ?? false,
-            error: t.error ?? '',
-            realizedPnl: t.realizedPnl ?? 0,
-            strategyId: t.strategyId ?? '',
-            createdAt: timestampFromDate(t.createdAt),
-            updatedAt: timestampFromDate(t.updatedAt),
-          }),
-        ),
-        nextPageToken: more ? (shown.at(-1)?._id ?? '') : '',
-      });
-    },
-
-    async listSignals(req) {
-      const userId = userIdOf(req.userId);
-      const page = pageOf(req.pageSize, req.pageToken);
-      const signals = await models.Signal.find({ userId, ...(page.before ? { _id: { $lt: page.before } } : {}) })
-        .sort({ _id: -1 })
-        .limit(page.limit + 1)
-        .lean();
-      const more = signals.length > page.limit;
-      const shown = signals.slice(0, page.limit);
-      return create(ListSignalsResponseSchema, {
-        signals: shown.map((s) =>
-          create(SignalSchema, {
-            id: s._id,
-            userId: s.userId,
-            receivedAt: timestampFromDate(s.receivedAt),
-            symbol: s.symbol ?? '',
-            action: s.action ?? '',
-            strategy: s.strategy ?? '',
-            status: s.status,
-            rejectCode: s.rejectCode ?? '',
-            rejectRule: s.rejectRule ?? '',
-            message: s.message ?? '',
-            tradeIds: s.tradeIds ?? [],
-            sourceIp: s.sourceIp ?? '',
-            strategyId: s.strategyId ?? '',
-          }),
-        ),
-        nextPageToken: more ? (shown.at(-1)?._id ?? '') : '',
-      });
     },
 
     async getPositions(req) {

@@ -26,7 +26,7 @@ import { newId } from '../ids';
 import type { PreferenceStore } from '../preference-store';
 import { CHANNELS, isChannelName, modeFor, type UserPreferences } from '../preferences';
 import { contactRpcs } from './contact-rpcs';
-import { descriptionOf, endpointUrlOf, eventTypesOf, idOf, invalid, pageOf, preferenceOf, silenceHoursOf, userIdOf } from './validate';
+import { descriptionOf, endpointUrlOf, eventTypesOf, idOf, invalid, pageOf, preferenceOf, silenceHoursOf, subjectIdsOf, userIdOf } from './validate';
 
 export interface NotificationsServiceDeps {
   preferences: PreferenceStore;
@@ -122,7 +122,8 @@ export function notificationsService(d: NotificationsServiceDeps): ServiceImpl<t
       if (req.channel && !isChannelName(req.channel)) throw invalid('unknown_channel', 'channel must be telegram, email or webhook');
       if (req.status && !DELIVERY_STATUSES.includes(req.status)) throw invalid('invalid_status', `status must be one of ${DELIVERY_STATUSES.join(', ')}`);
       const page = pageOf(req.pageSize, req.pageToken);
-      const { docs, next } = await deliveries.page(userId, { ...page, ...(req.channel ? { channel: req.channel } : {}), ...(req.status ? { status: req.status } : {}) });
+      const subjectIds = subjectIdsOf(req.subjectIds);
+      const { docs, next } = await deliveries.page(userId, { ...page, ...(req.channel ? { channel: req.channel } : {}), ...(req.status ? { status: req.status } : {}), subjectIds });
       return create(ListDeliveriesResponseSchema, { deliveries: docs.map(deliveryMessage), nextPageToken: next ?? '' });
     },
 

@@ -32,6 +32,18 @@ export function pageOf(pageSize: number, pageToken: string): { limit: number; be
   return { limit: Math.min(Math.max(pageSize || 50, 1), 200), ...(pageToken ? { before: pageToken } : {}) };
 }
 
+const SUBJECT_ID = /^(sig|trd)_[0-9a-z]{9}[0-9a-f]{12}$/;
+export const MAX_SUBJECT_IDS = 20;
+
+/** The signal and trade ids ListDeliveries filters by: trading's ids, at most MAX_SUBJECT_IDS. */
+export function subjectIdsOf(ids: readonly string[]): string[] {
+  if (ids.length > MAX_SUBJECT_IDS) throw invalid('invalid_subject_ids', `subject_ids takes at most ${MAX_SUBJECT_IDS} ids`);
+  for (const id of ids) {
+    if (!SUBJECT_ID.test(id)) throw invalid('invalid_subject_ids', 'subject_ids must be signal or trade ids (sig_…, trd_…)');
+  }
+  return [...ids];
+}
+
 export function preferenceOf(p: { eventType: string; channel: string; mode: string }): { key: string; mode?: string } {
   if (!isEventType(p.eventType)) throw invalid('unknown_event_type', `event_type ${JSON.stringify(p.eventType.slice(0, 64))} is not in the catalogue`);
   if (!isChannelName(p.channel)) throw invalid('unknown_channel', 'channel must be telegram, email or webhook');
