@@ -93,7 +93,7 @@ export interface Me {
   email: string;
   operator: boolean;
   subscription: Subscription;
-  plans: Plan[];
+  plans?: Plan[];
 }
 export interface Payment {
   provider: string;

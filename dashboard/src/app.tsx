@@ -4,13 +4,29 @@ import { ErrorNote, Link } from './components';
 import { currentToken, signOut } from './session';
 import { useRoute } from './router';
 import { useApi } from './use-api';
+import type { ComponentType } from 'preact';
 import { Overview } from './pages/overview';
 import { SignalDetailPage, SignalsPage } from './pages/signals';
-import { TradesPage } from './pages/trades';
-import { PositionsPage } from './pages/positions';
-import { SettingsPage } from './pages/settings';
-import { BillingPage } from './pages/billing';
-import { OpsPage } from './pages/ops';
+
+/**
+ * Pages other than the overview and signals (the ones opened first) are loaded when opened:
+ * the first page parses less JavaScript.
+ */
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  let loaded: ComponentType<P> | undefined;
+  return function LazyPage(props: P) {
+    const [Page, setPage] = useState<ComponentType<P> | undefined>(() => loaded);
+    useEffect(() => {
+      if (!Page) void load().then((c) => setPage(() => (loaded = c)));
+    }, []);
+    return Page ? <Page {...props} /> : <p class="muted">Loading…</p>;
+  };
+}
+const TradesPage = lazyPage(() => import('./pages/trades').then((m) => m.TradesPage));
+const PositionsPage = lazyPage(() => import('./pages/positions').then((m) => m.PositionsPage));
+const SettingsPage = lazyPage(() => import('./pages/settings').then((m) => m.SettingsPage));
+const BillingPage = lazyPage(() => import('./pages/billing').then((m) => m.BillingPage));
+const OpsPage = lazyPage(() => import('./pages/ops').then((m) => m.OpsPage));
 
 const NAV: [string, string][] = [
   ['/', 'Overview'],

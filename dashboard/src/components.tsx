@@ -31,10 +31,11 @@ export function Loader<T>({ state, children }: { state: Loaded<T>; children: (da
   return <>{children(state.data)}</>;
 }
 
-export function Section(props: { title: string; id?: string; children: ComponentChildren; actions?: ComponentChildren }) {
+/** `class` may reserve the height the content will take, so nothing moves when it arrives. */
+export function Section(props: { title: string; id?: string; class?: string; children: ComponentChildren; actions?: ComponentChildren }) {
   const id = props.id ?? `s-${props.title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   return (
-    <section class="card" aria-labelledby={id}>
+    <section class={props.class ? `card ${props.class}` : 'card'} aria-labelledby={id}>
       <div class="card-head">
         <h2 id={id}>{props.title}</h2>
         {props.actions}

@@ -26,7 +26,8 @@ export default function PnlChart({ pnl }: { pnl: Pnl }) {
       width: Math.max(280, el.clientWidth),
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      scales: { x: { time: true } },
+      // Half a day either side, so the first and last days' bars are drawn whole.
+      scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] } },
       axes: [{ stroke: '#374151' }, { stroke: '#374151', label: pnl.currency }],
       series: [
         {},

@@ -55,7 +55,7 @@ export function BillingPage({ me, reloadMe }: { me: Me | undefined; reloadMe: ()
                 {day(sub.currentPeriodStart)} – {day(sub.currentPeriodEnd)}
               </dd>
               <dt>Features</dt>
-              <dd>{sub.features.length ? sub.features.join(', ') : '—'}</dd>
+              <dd>{sub.features?.length ? sub.features.join(', ') : '—'}</dd>
             </dl>
             {sub.cancelAtPeriodEnd ? (
               <p>Ends on {day(sub.currentPeriodEnd)}: it will not renew.</p>
@@ -70,9 +70,9 @@ export function BillingPage({ me, reloadMe }: { me: Me | undefined; reloadMe: ()
         )}
       </Section>
       <Section title="Plans">
-        {me && me.plans.length > 0 ? (
+        {me && (me.plans ?? []).length > 0 ? (
           <ul class="plans">
-            {me.plans.map((p) => (
+            {(me.plans ?? []).map((p) => (
               <li class="card plan">
                 <h3>{p.name}</h3>
                 <p class="price">{priceOf(p.amount, p.currency, p.interval)}</p>

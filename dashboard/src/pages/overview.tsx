@@ -28,8 +28,8 @@ export function Overview({ me }: { me: Me | undefined }) {
     <>
       <h1>Overview</h1>
       <div class="grid">
-        <Section title="Plan">
-          {me ? (
+        <Section title="Plan" class="slot-plan">
+          {me?.subscription ? (
             <dl class="facts">
               <dt>Plan</dt>
               <dd>{me.subscription.plan || 'none'}</dd>
@@ -45,7 +45,7 @@ export function Overview({ me }: { me: Me | undefined }) {
             <Link to="/billing">Billing and plans</Link>
           </p>
         </Section>
-        <Section title="Profit and loss, 30 days">
+        <Section title="Profit and loss, 30 days" class="slot-chart">
           <Loader state={pnl}>
             {(p) => {
               const total = p.cumulative.at(-1)?.realizedPnl ?? 0;
@@ -61,7 +61,7 @@ export function Overview({ me }: { me: Me | undefined }) {
           </Loader>
         </Section>
       </div>
-      <Section title="Open positions">
+      <Section title="Open positions" class="slot-list">
         <Loader state={positions}>
           {(d) =>
             d.positions.length === 0 ? (

@@ -52,9 +52,8 @@ export function TradesPage() {
           Status
           <select name="status">
             <option value="">Any</option>
+            <option value="submitted">Submitted</option>
             <option value="filled">Filled</option>
-            <option value="open">Open</option>
-            <option value="canceled">Canceled</option>
             <option value="rejected">Rejected</option>
             <option value="failed">Failed</option>
           </select>
