@@ -12,6 +12,8 @@ export type RouteAuth = 'public' | 'user' | 'operator';
 
 type ObjectSchema = z.ZodObject;
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+/** What a handler returns: the response's input; nothing at all for a 204 (`response: z.undefined()`). */
+type Returned<R extends z.ZodType> = [z.input<R>] extends [undefined] ? void : z.input<R>;
 
 /** What a handler gets: the caller and its validated input. */
 export interface RouteContext<P, Q, B> {
@@ -54,7 +56,7 @@ export interface RouteSpec<P extends ObjectSchema | undefined, Q extends ObjectS
   contentType?: string;
   /** Run after authentication and before validation (per-user rate limits). */
   before?: RequestHandler[];
-  handler: (ctx: RouteContext<Parsed<P>, Parsed<Q>, Parsed<B>>) => Promise<z.input<R>>;
+  handler: (ctx: RouteContext<Parsed<P>, Parsed<Q>, Parsed<B>>) => Promise<Returned<R>>;
 }
 
 /** A declared route with its types erased, as the router and the OpenAPI builder take it. */

@@ -38,8 +38,23 @@ export async function postAlert(
 /** The audience tests' gateways may require (AUTH_JWT_AUDIENCE); ignored where it is not set. */
 export const TEST_AUDIENCE = 'tradingbot-api';
 
-export function bearer(userId: string, secret = TEST_SECRETS.jwtSecret, expiresIn = 300): string {
-  return `Bearer ${jwt.sign({ sub: userId }, secret, { algorithm: 'HS256', expiresIn, audience: TEST_AUDIENCE })}`;
+export function bearer(userId: string, secret = TEST_SECRETS.jwtSecret, expiresIn = 300, claims: object = {}): string {
+  return `Bearer ${jwt.sign({ sub: userId, ...claims }, secret, { algorithm: 'HS256', expiresIn, audience: TEST_AUDIENCE })}`;
+}
+
+/** Calls /api/v1 as a signed-in user (`auth: null` sends no token). */
+export async function api(
+  gatewayUrl: string,
+  method: string,
+  path: string,
+  opts: { userId?: string; body?: unknown; auth?: string | null } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  const auth = opts.auth === undefined ? (opts.userId ? bearer(opts.userId) : undefined) : opts.auth;
+  if (auth) headers.authorization = auth;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${gatewayUrl}/api/v1${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+  return answer(res);
 }
 
 export interface Answer {

@@ -7,6 +7,8 @@ import {
   BillingService,
   CreateStripeCheckoutSessionResponseSchema,
   InitializePaystackPaymentResponseSchema,
+  ListPlansResponseSchema,
+  PlanSchema,
   isDuplicateKeyError,
   ListPaymentsResponseSchema,
   ListUsersResponseSchema,
@@ -71,6 +73,9 @@ function checkProvider(p: string): string | undefined {
   if (!(WEBHOOK_PROVIDERS as readonly string[]).includes(p)) throw invalid(`provider: one of ${WEBHOOK_PROVIDERS.join(', ')}`);
   return p;
 }
+
+/** Statuses whose subscription renews unless told not to. */
+const RENEWING = new Set(['active', 'trialing', 'past_due']);
 
 const pageSize = (limit: number) => (limit > 0 ? Math.min(limit, 1000) : 100);
 
@@ -250,6 +255,51 @@ export function billingService(d: BillingDeps): ServiceImpl<typeof BillingServic
       return create(InitializePaystackPaymentResponseSchema, {
         authorizationUrl: res.authorization_url,
         reference: res.reference || reference,
+      });
+    },
+
+    async cancelSubscription(req) {
+      const user = await loadUser(req.userId);
+      const s = user.subscription;
+      // Asked twice (a double click, a retry): the first call did it.
+      if (s.cancelAtPeriodEnd || s.status === 'non_renewing') return d.subs.subscriptionProto(user);
+      const id = s.providerSubscriptionId;
+      if (s.plan === 'free' || !id || !RENEWING.has(s.status)) {
+        throw new ConnectError('there is no renewing paid subscription to cancel', Code.FailedPrecondition, { 'error-code': 'no_subscription' });
+      }
+      let fields: Record<string, unknown>;
+      if (s.provider === 'stripe') {
+        if (!d.stripe) throw new ConnectError('Stripe is not configured (STRIPE_SECRET_KEY)', Code.FailedPrecondition);
+        await d.stripe.subscriptions.update(id, { cancel_at_period_end: true });
+        fields = { 'subscription.cancelAtPeriodEnd': true };
+      } else if (s.provider === 'paystack') {
+        if (!d.paystack) throw new ConnectError('Paystack is not configured (PAYSTACK_SECRET_KEY)', Code.FailedPrecondition);
+        await d.paystack.disableSubscription(id);
+        // As Paystack's subscription.not_renew will say (paystack/apply-event.ts).
+        fields = { 'subscription.cancelAtPeriodEnd': true, 'subscription.status': 'non_renewing' };
+      } else {
+        throw new ConnectError(`subscriptions of ${s.provider ?? 'no provider'} cannot be cancelled here`, Code.FailedPrecondition, { 'error-code': 'no_subscription' });
+      }
+      // Shown at once; the provider's webhook confirms it. Only if the subscription is still
+      // the one cancelled (a webhook may have replaced it meanwhile).
+      d.logger.info({ user_id: user._id, provider: s.provider }, 'subscription set to end at period end');
+      const updated = await d.models.User.findOneAndUpdate({ _id: user._id, 'subscription.providerSubscriptionId': id }, { $set: fields }, { new: true }).lean();
+      return d.subs.subscriptionProto(updated ?? (await loadUser(req.userId)));
+    },
+
+    async listPlans() {
+      const forSale = d.plans.list().filter((p) => p.id !== 'free' && (p.stripe || p.paystack));
+      return create(ListPlansResponseSchema, {
+        plans: forSale.map((p) =>
+          create(PlanSchema, {
+            id: p.id,
+            features: p.features,
+            providers: [...(p.stripe ? ['stripe'] : []), ...(p.paystack ? ['paystack'] : [])],
+            amount: BigInt(p.paystack?.amount ?? 0),
+            currency: p.paystack?.currency ?? '',
+            intervalDays: p.paystack?.interval_days ?? 0,
+          }),
+        ),
       });
     },
 

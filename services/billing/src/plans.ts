@@ -61,6 +61,11 @@ export class PlanCatalog {
     }
   }
 
+  /** Every plan, in the file's order ("free" too). */
+  list(): Plan[] {
+    return [...this.byId.values()];
+  }
+
   get(id: string): Plan | undefined {
     return this.byId.get(id);
   }

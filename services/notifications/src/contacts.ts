@@ -39,6 +39,12 @@ export class Contacts {
     await this.docs.updateOne({ _id: userId }, { $set: { email, emailAt: at, emailGone: false } }, { upsert: true });
   }
 
+  /** The stored address and its bounce mark, as the user's settings page shows them. */
+  async addressOf(userId: string): Promise<{ email: string; gone: boolean } | undefined> {
+    const doc = await this.docs.findOne({ _id: userId });
+    return doc ? { email: doc.email, gone: doc.emailGone ?? false } : undefined;
+  }
+
   async emailOf(userId: string): Promise<string | undefined> {
     const doc = await this.docs.findOne({ _id: userId });
     return doc && !doc.emailGone ? doc.email : undefined;

@@ -37,6 +37,7 @@ import { EntitlementChecker } from './entitlement';
 import { TRADING_STREAM, TRADING_SUBJECTS, TradingEvents } from './events';
 import { MarketCatalog } from './exchange/markets';
 import { KeysRejectedNotices } from './keys-rejected';
+import { ExchangeConnection } from './exchange-connection';
 import { LimitNotices } from './limit-notices';
 import { createTradingMetrics } from './metrics';
 import { createTradingModels } from './models';
@@ -94,11 +95,13 @@ async function main(): Promise<void> {
     const markets = new MarketCatalog(config.OKX_API_BASE, config.EXCHANGE_TIMEOUT_MS, logger);
     // Loaded in the background: an OKX outage must not keep the service from starting.
     markets.ensureLoaded().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'OKX markets not loaded yet; retrying on first signal'));
+    const keysRejected = new KeysRejectedNotices({ models, events, logger });
     const accounts = new Accounts(models, ring, markets, {
       apiBase: config.OKX_API_BASE,
       timeoutMs: config.EXCHANGE_TIMEOUT_MS,
       paperStartingBalance: config.PAPER_STARTING_BALANCE,
-    }, logger, new KeysRejectedNotices({ models, events, logger }), metrics);
+    }, logger, keysRejected, metrics);
+    const connection = new ExchangeConnection({ models, accounts, keysRejected, logger });
     const auth = new WebhookAuth({ models, ring, overlapSeconds: config.WEBHOOK_SECRET_OVERLAP_SECONDS, logger });
     const locks = new UserLocks(mongo);
     const snapshots = new ExchangeSnapshots(config.EXCHANGE_STATE_CACHE_SECONDS * 1000);
@@ -155,7 +158,7 @@ async function main(): Promise<void> {
       metrics: createRpcMetrics(registry),
       interceptors: [requireServiceToken({ service: 'trading', allowedCallers: ALLOWED_CALLERS.trading, secrets: config.SERVICE_TOKEN_SECRET })],
       routes: (router) => {
-        router.service(TradingService, tradingService({ models, accounts, signals, auth, strategies }));
+        router.service(TradingService, tradingService({ models, accounts, signals, auth, strategies, connection }));
         registerHealth(router, [TradingService.typeName], {
           mongodb: () => pingMongo(mongo),
           nats: async () => isNatsConnected(nc),

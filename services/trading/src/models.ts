@@ -34,6 +34,8 @@ const exchangeAccountSchema = new Schema(
     // is announced once per set of keys. Saving new keys replaces the record, which clears it.
     keysRejectedAt: { type: Date, default: null },
     keysRejectedCode: { type: String, default: '' },
+    // Set when a connection test (exchange-connection.ts) found these keys accepted.
+    keysOkAt: { type: Date, default: null },
   },
   { versionKey: false, collection: 'exchange_accounts' },
 );

@@ -6,6 +6,9 @@ import {
   PositionSchema,
   RotateWebhookSecretResponseSchema,
   SetExchangeCredentialsResponseSchema,
+  ExchangeBalanceSchema,
+  ExchangeStatusSchema,
+  TestExchangeConnectionResponseSchema,
   SignalStatus,
   SubmitSignalResponseSchema,
   type SubmitSignalRequest,
@@ -14,6 +17,7 @@ import {
 } from '@tbot/common';
 import { z } from 'zod';
 import type { Accounts } from './accounts';
+import type { ExchangeConnection } from './exchange-connection';
 import type { TradingModels } from './models';
 import { loadRiskProfile, profileMessage, saveRiskProfile, validateProfile } from './risk-profiles';
 import type { SignalIntake, SubmitInput, SubmitResult } from './signal-intake';
@@ -82,6 +86,7 @@ export function tradingService(d: {
   signals: SignalIntake;
   auth: WebhookAuth;
   strategies: Strategies;
+  connection: ExchangeConnection;
 }): ServiceImpl<typeof TradingService> {
   const { models } = d;
   return {
@@ -121,6 +126,28 @@ export function tradingService(d: {
       }
       const saved = await d.accounts.save(userId, mode as 'paper' | 'okx-demo' | 'okx', creds);
       return create(SetExchangeCredentialsResponseSchema, { exchange: 'okx', mode, apiKeyHint: saved.apiKeyHint ?? '' });
+    },
+
+    async getExchangeStatus(req) {
+      const s = await d.connection.status(userIdOf(req.userId));
+      return create(ExchangeStatusSchema, {
+        exchange: 'okx',
+        mode: s.mode,
+        apiKeyHint: s.apiKeyHint,
+        keyStatus: s.keyStatus,
+        checkedAt: s.checkedAt ? timestampFromDate(s.checkedAt) : undefined,
+        rejectedCode: s.rejectedCode,
+      });
+    },
+
+    async testExchangeConnection(req) {
+      const r = await d.connection.test(userIdOf(req.userId));
+      return create(TestExchangeConnectionResponseSchema, {
+        ok: r.ok,
+        code: r.ok ? '' : r.code,
+        message: r.ok ? '' : r.message,
+        balances: r.balances.map((b) => create(ExchangeBalanceSchema, b)),
+      });
     },
 
     async setRiskProfile(req) {

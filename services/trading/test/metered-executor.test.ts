@@ -13,6 +13,7 @@ function fakeExecutor(place: () => Promise<OrderOutcome>, balance: () => Promise
     placeOrder: place,
     checkOrder: async () => ({ status: 'filled' }),
     balance,
+    balances: async () => [],
     positions: async () => [],
     bookRealizedPnl: async () => undefined,
   };

@@ -13,6 +13,13 @@ export interface FakeTransaction {
   customer_code: string;
 }
 
+export interface FakeSubscription {
+  subscription_code: string;
+  /** What /subscription/disable needs besides the code (Paystack mails it to the customer too). */
+  email_token: string;
+  status: 'active' | 'non-renewing' | 'attention' | 'completed' | 'cancelled';
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -27,6 +34,7 @@ export interface RecordedRequest {
  */
 export class FakePaystack {
   readonly transactions = new Map<string, FakeTransaction>();
+  readonly subscriptions = new Map<string, FakeSubscription>();
   readonly requests: RecordedRequest[] = [];
   private server?: TestServer;
   private nextId = 1_000_000;
@@ -55,6 +63,9 @@ export class FakePaystack {
       if (req.method === 'POST' && url.pathname === '/transaction/initialize') return this.initialize(body, res);
       const verify = /^\/transaction\/verify\/([^/]+)$/.exec(url.pathname);
       if (req.method === 'GET' && verify) return this.verify(decodeURIComponent(verify[1]!), res);
+      const subscription = /^\/subscription\/([^/]+)$/.exec(url.pathname);
+      if (req.method === 'POST' && url.pathname === '/subscription/disable') return this.disable(body, res);
+      if (req.method === 'GET' && subscription) return this.fetchSubscription(decodeURIComponent(subscription[1]!), res);
       return sendJson(res, 404, { status: false, message: 'Not found' });
     });
     return this;
@@ -62,6 +73,13 @@ export class FakePaystack {
 
   async stop(): Promise<void> {
     await this.server?.close();
+  }
+
+  /** A subscription Paystack knows (as after a customer paid for a plan), active. */
+  addSubscription(code: string, emailToken = `tok_${code.toLowerCase()}`): FakeSubscription {
+    const sub: FakeSubscription = { subscription_code: code, email_token: emailToken, status: 'active' };
+    this.subscriptions.set(code, sub);
+    return sub;
   }
 
   /** Marks a transaction paid, as if the customer completed checkout. */
@@ -130,6 +148,23 @@ export class FakePaystack {
       message: 'Authorization URL created',
       data: { authorization_url: `https://checkout.paystack.com/${accessCode}`, access_code: accessCode, reference },
     });
+  }
+
+  private fetchSubscription(code: string, res: import('node:http').ServerResponse) {
+    const sub = this.subscriptions.get(code);
+    if (!sub) return sendJson(res, 404, { status: false, message: 'Subscription not found' });
+    return sendJson(res, 200, { status: true, message: 'Subscription retrieved', data: { ...sub, id: 1, amount: 1500000 } });
+  }
+
+  /** Paystack's answer to a disable: the code and the email token must belong together; a disabled one stays so. */
+  private disable(body: unknown, res: import('node:http').ServerResponse) {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const sub = typeof b.code === 'string' ? this.subscriptions.get(b.code) : undefined;
+    if (!sub || b.token !== sub.email_token || sub.status !== 'active') {
+      return sendJson(res, 400, { status: false, message: 'Subscription with code not found or already inactive' });
+    }
+    sub.status = 'non-renewing';
+    return sendJson(res, 200, { status: true, message: 'Subscription disabled successfully' });
   }
 
   private verify(reference: string, res: import('node:http').ServerResponse) {

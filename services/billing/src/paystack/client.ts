@@ -33,6 +33,18 @@ export class PaystackClient {
     return (res.data as Record<string, unknown> | undefined) ?? undefined;
   }
 
+  /**
+   * Stops a subscription's renewals (`POST /subscription/disable`). Paystack wants the
+   * subscription's email token with its code; it is read from the subscription first.
+   */
+  async disableSubscription(code: string): Promise<void> {
+    const sub = await this.call('GET', `/subscription/${encodeURIComponent(code)}`);
+    const token = (sub.data as Record<string, unknown> | undefined)?.email_token;
+    if (!sub.status || typeof token !== 'string') throw new ConnectError(`Paystack has no subscription ${code}`, Code.FailedPrecondition);
+    const res = await this.call('POST', '/subscription/disable', { code, token });
+    if (!res.status) throw new ConnectError(`Paystack refused to disable the subscription: ${String(res.message ?? 'no reason')}`, Code.FailedPrecondition);
+  }
+
   private async call(
     method: string,
     path: string,

@@ -3,6 +3,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type ServiceImpl } from '@connectrpc/connect';
 import {
   CreateTelegramLinkResponseSchema,
+  GetEmailAddressResponseSchema,
   ListTelegramChatsResponseSchema,
   NotificationsService,
   SetEmailAddressResponseSchema,
@@ -30,7 +31,7 @@ export interface ContactRpcDeps {
 
 type ContactRpcs = Pick<
   ServiceImpl<typeof NotificationsService>,
-  'createTelegramLink' | 'listTelegramChats' | 'unlinkTelegramChat' | 'setEmailAddress' | 'unsubscribe'
+  'createTelegramLink' | 'listTelegramChats' | 'unlinkTelegramChat' | 'setEmailAddress' | 'getEmailAddress' | 'unsubscribe'
 >;
 
 /** A token is ~150 characters; anything far longer is not one of ours. */
@@ -75,6 +76,11 @@ export function contactRpcs(d: ContactRpcDeps): ContactRpcs {
       await d.contacts.setEmail(userId, email);
       d.logger.info({ user_id: userId }, 'email address set');
       return create(SetEmailAddressResponseSchema, {});
+    },
+
+    async getEmailAddress(req) {
+      const address = await d.contacts.addressOf(userIdOf(req.userId));
+      return create(GetEmailAddressResponseSchema, { email: address?.email ?? '', gone: address?.gone ?? false });
     },
 
     async unsubscribe(req) {

@@ -50,6 +50,13 @@ export interface ExchangePosition {
   entryPrice: number;
 }
 
+/** One currency of an account: what it holds, and what is not tied up in orders or margin. */
+export interface AccountBalance {
+  currency: string;
+  total: number;
+  free: number;
+}
+
 /** Places and follows orders in one mode (paper, OKX demo, OKX live) for one user. */
 export interface OrderExecutor {
   readonly mode: string;
@@ -65,6 +72,8 @@ export interface OrderExecutor {
   checkOrder(req: Pick<OrderRequest, 'symbol' | 'clientOrderId' | 'contractSize' | 'marketType'>, exchangeOrderId: string): Promise<OrderOutcome>;
   /** Free balance of a currency (equity for sizing). */
   balance(currency: string): Promise<number>;
+  /** Every currency the account holds (non-zero), for the connection test. */
+  balances(): Promise<AccountBalance[]>;
   /** Open swap positions, as the account holds them. */
   positions(): Promise<ExchangePosition[]>;
   /**

@@ -1,6 +1,6 @@
 import ccxt from 'ccxt';
 import type { TradingMetrics } from '../metrics';
-import type { ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+import type { AccountBalance, ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
 import { okxCode } from './okx-executor';
 
 /** The code an OKX failure is counted under: OKX's own, else whether it was the network. */
@@ -42,6 +42,10 @@ export class MeteredExecutor implements OrderExecutor {
 
   balance(currency: string): Promise<number> {
     return this.counted('balance', () => this.inner.balance(currency));
+  }
+
+  balances(): Promise<AccountBalance[]> {
+    return this.counted('balance', () => this.inner.balances());
   }
 
   positions(): Promise<ExchangePosition[]> {

@@ -1,6 +1,6 @@
 import ccxt, { type Exchange, type Order } from 'ccxt';
 import type { Logger } from '@tbot/common';
-import type { ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+import type { AccountBalance, ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
 import { keysRejection, type KeysRejection } from './okx-auth';
 
 /** What the executor was doing when OKX refused the keys. */
@@ -46,6 +46,15 @@ export class OkxExecutor implements OrderExecutor {
     const balance = await this.read('balance', () => this.client.fetchBalance());
     const free = (balance.free as unknown as Record<string, number | undefined>)[currency];
     return free ?? 0;
+  }
+
+  async balances(): Promise<AccountBalance[]> {
+    const balance = await this.read('balance', () => this.client.fetchBalance());
+    const total = balance.total as unknown as Record<string, number | undefined>;
+    const free = balance.free as unknown as Record<string, number | undefined>;
+    return Object.entries(total)
+      .filter(([, t]) => typeof t === 'number' && t !== 0)
+      .map(([currency, t]) => ({ currency, total: t ?? 0, free: free[currency] ?? 0 }));
   }
 
   /** OKX's open swap positions (net mode: one per instrument), in signed base units. */

@@ -1,5 +1,5 @@
 import type { TradingModels } from '../models';
-import type { ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
+import type { AccountBalance, ExchangePosition, OrderExecutor, OrderOutcome, OrderRequest } from './executor';
 
 /** Taker fee applied to paper fills, close to OKX's entry tier. */
 const PAPER_FEE_RATE = 0.001;
@@ -33,6 +33,11 @@ export class PaperExecutor implements OrderExecutor {
 
   async balance(currency: string): Promise<number> {
     return (await this.account()).get(currency) ?? 0;
+  }
+
+  /** Paper balances are never reserved by orders: all of it is free. */
+  async balances(): Promise<AccountBalance[]> {
+    return [...(await this.account())].filter(([, v]) => v !== 0).map(([currency, total]) => ({ currency, total, free: total }));
   }
 
   async placeOrder(req: OrderRequest): Promise<OrderOutcome> {
