@@ -78,6 +78,8 @@ export interface Plan {
   currency: string;
   interval: string;
   features: string[];
+  /** Where it can be bought (stripe, paystack). */
+  providers?: string[];
 }
 export interface Subscription {
   plan: string;
@@ -196,14 +198,14 @@ export interface ExchangeTest {
 export interface RiskProfile {
   tradingEnabled: boolean;
   allowedSymbols: string[];
-  maxOrderNotional?: number;
-  maxPositionNotional?: number;
-  maxOpenPositions?: number;
-  maxOrdersPerMinute?: number;
-  maxOrdersPerDay?: number;
-  cooldownSeconds?: number;
-  dailyLossLimit?: number;
-  maxLeverage?: number;
+  maxOrderNotional?: number | null;
+  maxPositionNotional?: number | null;
+  maxOpenPositions?: number | null;
+  maxOrdersPerMinute?: number | null;
+  maxOrdersPerDay?: number | null;
+  cooldownSeconds?: number | null;
+  dailyLossLimit?: number | null;
+  maxLeverage?: number | null;
   sizingMode: string;
   sizingValue: number;
   allowAlertQuantity: boolean;
@@ -222,6 +224,8 @@ export interface Preferences {
 }
 export interface Channels {
   email?: string;
+  emailGone?: boolean;
+  telegramAvailable?: boolean;
   telegramChats: string[];
   webhookEndpoints: { id: string; url: string; description?: string; enabled?: boolean }[];
 }

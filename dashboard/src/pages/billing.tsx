@@ -75,7 +75,7 @@ export function BillingPage({ me, reloadMe }: { me: Me | undefined; reloadMe: ()
             {(me.plans ?? []).map((p) => (
               <li class="card plan">
                 <h3>{p.name}</h3>
-                <p class="price">{priceOf(p.amount, p.currency, p.interval)}</p>
+                <p class="price">{p.amount ? priceOf(p.amount, p.currency, p.interval) : 'Price shown at checkout'}</p>
                 <ul>
                   {p.features.map((f) => (
                     <li>{f}</li>
@@ -87,12 +87,16 @@ export function BillingPage({ me, reloadMe }: { me: Me | undefined; reloadMe: ()
                   </p>
                 ) : (
                   <div class="row">
-                    <button type="button" disabled={busy} onClick={() => checkout(p.id, 'stripe')} aria-label={`Pay by card for ${p.name} (Stripe)`}>
-                      Pay by card
-                    </button>
-                    <button type="button" class="secondary" disabled={busy} onClick={() => checkout(p.id, 'paystack')} aria-label={`Paystack for ${p.name}`}>
-                      Paystack
-                    </button>
+                    {(p.providers ?? ['stripe', 'paystack']).includes('stripe') && (
+                      <button type="button" disabled={busy} onClick={() => checkout(p.id, 'stripe')} aria-label={`Pay by card for ${p.name} (Stripe)`}>
+                        Pay by card
+                      </button>
+                    )}
+                    {(p.providers ?? ['stripe', 'paystack']).includes('paystack') && (
+                      <button type="button" class="secondary" disabled={busy} onClick={() => checkout(p.id, 'paystack')} aria-label={`Paystack for ${p.name}`}>
+                        Paystack
+                      </button>
+                    )}
                   </div>
                 )}
               </li>

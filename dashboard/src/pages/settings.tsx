@@ -239,8 +239,9 @@ function readRiskForm(form: HTMLFormElement): Partial<RiskProfile> {
     if (f.kind === 'bool') out[f.key] = (el as HTMLInputElement).checked;
     else if (f.kind === 'list') out[f.key] = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
     else if (f.kind === 'number' || f.kind === 'int') {
-      // Sent as typed (a number when it is one, else the text): the API says what is wrong with it.
-      if (raw !== '') out[f.key] = Number.isFinite(Number(raw)) ? Number(raw) : raw;
+      // Sent as typed (a number when it is one, else the text): the API says what is wrong
+      // with it. Empty is null: no limit (the API removes it).
+      out[f.key] = raw === '' ? (f.key === 'sizingValue' ? raw : null) : Number.isFinite(Number(raw)) ? Number(raw) : raw;
     } else out[f.key] = raw;
   }
   return out as Partial<RiskProfile>;
@@ -340,7 +341,7 @@ function RiskProfileForm() {
   );
 }
 
-const PREFERENCE_MODES = ['on', 'silent', 'failures_only', 'off', 'default'];
+const PREFERENCE_MODES = ['on', 'silent', 'failures_only', 'off'];
 
 function NotificationSettings() {
   const prefs = useApi<Preferences>('/notifications/preferences');
@@ -348,10 +349,15 @@ function NotificationSettings() {
   const [error, setError] = useState<Error>();
   const [note, setNote] = useState('');
   const [link, setLink] = useState<{ url: string; code: string }>();
+  const [webhookSecret, setWebhookSecret] = useState('');
   const savePrefs = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget as HTMLFormElement);
-    const preferences = (prefs.data?.preferences ?? []).map((p) => ({ eventType: p.eventType, channel: p.channel, mode: String(f.get(`${p.eventType}|${p.channel}`) ?? p.mode) }));
+    // Only what was changed: the others keep following the defaults.
+    const preferences = (prefs.data?.preferences ?? [])
+      .map((p) => ({ eventType: p.eventType, channel: p.channel, mode: String(f.get(`${p.eventType}|${p.channel}`) ?? p.mode), was: p.mode }))
+      .filter((p) => p.mode !== p.was)
+      .map(({ was: _was, ...p }) => p);
     const hours = String(f.get('silenceAlertHours') ?? '').trim();
     setError(undefined);
     setNote('');
@@ -382,7 +388,10 @@ function NotificationSettings() {
   const addWebhook = (e: Event) => {
     e.preventDefault();
     const url = String(new FormData(e.currentTarget as HTMLFormElement).get('url') ?? '').trim();
-    void run(() => api('/notifications/webhooks', { method: 'POST', body: { url } }), 'Webhook added.');
+    void run(async () => {
+      const r = await api<{ secret?: string }>('/notifications/webhooks', { method: 'POST', body: { url } });
+      setWebhookSecret(r?.secret ?? '');
+    }, 'Webhook added. Its signing secret is shown below, once.');
   };
   const telegram = () =>
     void run(async () => setLink(await api<{ url: string; code: string }>('/notifications/telegram/link', { method: 'POST' })), 'Open the Telegram link to connect a chat.');
@@ -403,12 +412,23 @@ function NotificationSettings() {
                 Save email
               </button>
             </form>
-            <p>
-              Telegram chats: {c.telegramChats.length ? c.telegramChats.join(', ') : 'none'}{' '}
-              <button type="button" class="secondary" onClick={telegram}>
-                Connect Telegram
-              </button>
-            </p>
+            {c.telegramAvailable !== false && (
+              <p>
+                Telegram chats: {c.telegramChats.length ? c.telegramChats.join(', ') : 'none'}{' '}
+                <button type="button" class="secondary" onClick={telegram}>
+                  Connect Telegram
+                </button>
+              </p>
+            )}
+            {webhookSecret && (
+              <div class="notice">
+                <label for="wh-secret">Webhook signing secret (shown once)</label>
+                <div class="row">
+                  <input id="wh-secret" readOnly value={webhookSecret} class="mono grow" />
+                  <CopyButton text={webhookSecret} label="Copy webhook secret" />
+                </div>
+              </div>
+            )}
             {link && (
               <p>
                 <a href={link.url} target="_blank" rel="noopener noreferrer">
