@@ -14,6 +14,7 @@ import {
   TEST_SECRETS,
   until,
   type BillingHarness,
+  type LighthouseResult,
   type TestBrowser,
 } from '../src/testing';
 
@@ -37,7 +38,7 @@ describe('dashboard in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    h = await startBillingHarness({ serviceEnv: { billing: { WEBHOOK_MAX_DELIVER: '2' } } });
+    h = await startBillingHarness({ notifications: true, serviceEnv: { billing: { WEBHOOK_MAX_DELIVER: '2' } } });
     gw = h.stack.gatewayUrl;
     h.okx.setBalance('USDT', 100_000);
     h.okx.setPrice('BTC-USDT', 60_000);
@@ -239,26 +240,31 @@ describe('dashboard in Chromium', () => {
 
   // Lighthouse 12 in the same Chromium, mobile settings and simulated throttling (its
   // defaults). When the performance score misses with the default CPU slowdown (4x, for a
-  // fast desktop host), once more with the slowdown that makes this machine, as measured by
-  // that run, a mid-tier phone (browser.ts, calibratedCpuSlowdown): the machine is shared.
+  // fast desktop host), it is measured again with the slowdown that makes this machine, as
+  // Lighthouse measured it, a mid-tier phone (browser.ts, calibratedCpuSlowdown), three times
+  // and the median taken (Lighthouse's own advice for variable hosts): the machine is shared.
   it.each([
     ['overview', '/'],
     ['signals', '/signals'],
   ])('Lighthouse: %s scores at least 0.95 for accessibility and best practices, 0.9 for performance', async (name, path) => {
     const url = `${gw}/app${path}#token=${token}`;
     const categories = ['performance', 'accessibility', 'best-practices'] as const;
+    const describe = (r: LighthouseResult) => `${name}: ${JSON.stringify(r.scores)} at CPU slowdown ${r.cpuSlowdownMultiplier}, benchmark index ${r.benchmarkIndex}`;
     let r = await lighthouse(url, [...categories]);
-    const runs = [`${name}: ${JSON.stringify(r.scores)} at CPU slowdown ${r.cpuSlowdownMultiplier}, benchmark index ${r.benchmarkIndex}`];
+    const runs = [describe(r)];
     const calibrated = calibratedCpuSlowdown(r.benchmarkIndex);
     if (r.scores.performance! < 0.9 && calibrated < r.cpuSlowdownMultiplier) {
-      r = await lighthouse(url, [...categories], { cpuSlowdownMultiplier: calibrated });
-      runs.push(`${name}: ${JSON.stringify(r.scores)} at CPU slowdown ${r.cpuSlowdownMultiplier}, benchmark index ${r.benchmarkIndex}`);
+      const again: LighthouseResult[] = [];
+      for (let i = 0; i < 3; i++) {
+        again.push(await lighthouse(url, [...categories], { cpuSlowdownMultiplier: calibrated }));
+        runs.push(describe(again[i]!));
+      }
+      r = again.sort((a, b) => a.scores.performance! - b.scores.performance!)[1]!;
     }
     process.stdout.write(`lighthouse ${runs.join('; ')}\n`);
     const why = [...runs, ...r.failing].join('\n');
     expect({ accessibility: r.scores.accessibility! >= 0.95, why }).toEqual({ accessibility: true, why });
     expect({ bestPractices: r.scores['best-practices']! >= 0.95, why }).toEqual({ bestPractices: true, why });
-    expect({ performance: r.scores.performance!, why }).toEqual({ performance: expect.any(Number), why });
-    expect(r.scores.performance).toBeGreaterThanOrEqual(0.9);
-  }, 400_000);
+    expect({ performance: r.scores.performance! >= 0.9, why }).toEqual({ performance: true, why });
+  }, 600_000);
 });
