@@ -28,6 +28,9 @@ export default function PnlChart({ pnl }: { pnl: Pnl }) {
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       // Half a day either side, so the first and last days' bars are drawn whole.
       scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] } },
+      // No live legend: its height changes with the width (the page below it would move);
+      // the caption says what the line and the bars are.
+      legend: { show: false },
       axes: [{ stroke: '#374151' }, { stroke: '#374151', label: pnl.currency }],
       series: [
         {},

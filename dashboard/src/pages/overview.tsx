@@ -15,7 +15,7 @@ function LazyChart({ pnl }: { pnl: Pnl }) {
   useEffect(() => {
     void loadChart().then((m) => setChart(() => m.default));
   }, []);
-  return Chart ? <Chart pnl={pnl} /> : <p class="muted">Loading chart…</p>;
+  return Chart ? <Chart pnl={pnl} /> : <p class="muted chart">Loading chart…</p>;
 }
 
 export function Overview({ me }: { me: Me | undefined }) {
@@ -53,7 +53,7 @@ export function Overview({ me }: { me: Me | undefined }) {
                 <figure class="chart-figure">
                   <LazyChart pnl={p} />
                   <figcaption>
-                    Realised PnL: {money(total, p.currency)} over {p.cumulative.length} days (line: cumulative, bars: daily).
+                    Realised PnL: {money(total, p.currency)} over {p.cumulative.length} days (blue line: cumulative, orange bars: each day).
                   </figcaption>
                 </figure>
               );

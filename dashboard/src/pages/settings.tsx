@@ -452,7 +452,7 @@ function NotificationSettings() {
             </ul>
             <form class="row" onSubmit={addWebhook} aria-label="Add a webhook">
               <label class="grow">
-                Webhook URL
+                Notification webhook URL
                 <input name="url" type="url" placeholder="https://example.com/hook" />
               </label>
               <button type="submit" class="secondary">

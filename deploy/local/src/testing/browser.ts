@@ -105,7 +105,7 @@ export async function lighthouse(url: string, categories: LighthouseCategory[], 
   const out = mkdtempSync(path.join(tmpdir(), 'tbot-lh-'));
   try {
     const report = path.join(out, 'report.json');
-    await run(
+    const audit = () => run(
       process.execPath,
       [
         cli,
@@ -119,6 +119,9 @@ export async function lighthouse(url: string, categories: LighthouseCategory[], 
       ],
       { env: { ...process.env, CHROME_PATH: CHROMIUM_PATH }, timeout: 180_000, maxBuffer: 64 * 1024 * 1024 },
     );
+    // Lighthouse's own advice for "Runtime error encountered" (e.g. NO_NAVSTART, a trace it
+    // could not record on a busy machine) is to run it again: once.
+    await audit().catch((err: Error) => (/Runtime error encountered/.test(err.message) ? audit() : Promise.reject(err)));
     const lhr = JSON.parse(readFileSync(report, 'utf8')) as {
       environment: { benchmarkIndex: number };
       categories: Record<string, { score: number | null; auditRefs: { id: string; weight: number }[] }>;
