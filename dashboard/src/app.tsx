@@ -94,7 +94,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
           </ul>
         </nav>
         <div class="who">
-          {me.data && <span class="muted small">{me.data.email}</span>}
+          <span class="muted small email" title={me.data?.email}>
+            {me.data?.email ?? ''}
+          </span>
           <button type="button" class="secondary" onClick={onSignOut}>
             Sign out
           </button>
