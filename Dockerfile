@@ -31,6 +31,7 @@ COPY services/billing/package.json services/billing/
 COPY services/trading/package.json services/trading/
 COPY services/notifications/package.json services/notifications/
 COPY gateway/package.json gateway/
+COPY dashboard/package.json dashboard/
 COPY deploy/local/package.json deploy/local/
 
 # ---- build: all dependencies (buf's binary arrives as @bufbuild/buf-linux-<arch>), then
@@ -48,6 +49,7 @@ COPY scripts/node24.sh scripts/install-tools.sh scripts/
 COPY proto/ proto/
 COPY services/ services/
 COPY gateway/ gateway/
+COPY dashboard/ dashboard/
 COPY deploy/local/ deploy/local/
 RUN npm run build
 
@@ -72,6 +74,8 @@ COPY --from=build /app/services/billing/plans.json services/billing/plans.json
 COPY --from=build /app/services/trading/dist services/trading/dist
 COPY --from=build /app/services/notifications/dist services/notifications/dist
 COPY --from=build /app/gateway/dist gateway/dist
+# The dashboard's static build, served by the gateway at /app (DASHBOARD_DIR defaults to it).
+COPY --from=build /app/dashboard/dist dashboard/dist
 # Everything above is owned by root and read-only to the service: it cannot rewrite its code.
 # Numeric uid (the image's `node` user) so Kubernetes can verify runAsNonRoot.
 USER 1000:1000

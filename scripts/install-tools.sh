@@ -204,9 +204,25 @@ install_etcd() {
   apt_install_without_service etcd-server
 }
 
+# Debian's Chromium for the dashboard's browser tests (playwright-core drives it; Lighthouse
+# audits with it): test tools cannot download their own browser here. Same shape as
+# prometheus above: apt, as root, skipped when /usr/bin/chromium is there.
+install_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    [[ -n "${TOOLS_QUIET:-}" ]] || echo "tools: chromium up to date ($(/usr/bin/chromium --version 2>/dev/null | head -1))"
+    return
+  fi
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "tools: chromium missing: install Debian's chromium package (apt-get install chromium)" >&2
+    exit 1
+  fi
+  echo "tools: installing chromium with apt-get"
+  apt_install_without_service chromium fonts-liberation
+}
+
 need_go() { command -v go >/dev/null || { echo "tools: Go is needed to build FerretDB, stripe-mock, grpcurl, mailpit, Jaeger, kube-apiserver, kubectl and docker-compose" >&2; exit 1; }; }
 # Usage: install-tools.sh [node] [ferretdb] [stripe-mock] [grpcurl] [mailpit] [jaeger] [kube-apiserver] [kubectl]
-#   [prometheus-operator-crds] [docker-compose] [prometheus] [etcd]   (no arguments: all of them)
+#   [prometheus-operator-crds] [docker-compose] [prometheus] [etcd] [chromium]   (no arguments: all of them)
 wanted=("$@")
 [[ ${#wanted[@]} -eq 0 ]] && wanted=(node ferretdb stripe-mock grpcurl mailpit jaeger kube-apiserver kubectl prometheus-operator-crds docker-compose)
 for tool in "${wanted[@]}"; do
@@ -220,6 +236,7 @@ for tool in "${wanted[@]}"; do
     mailpit) build mailpit github.com/axllent/mailpit@v1.33.1 install_mailpit ;;
     prometheus) install_prometheus ;;
     etcd) install_etcd ;;
+    chromium) install_chromium ;;
     # npm start sends every service's traces to it; the Jaeger test reads them back.
     jaeger) build jaeger github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0 install_jaeger ;;
     # The manifests test runs a real API server and submits deploy/k8s to it with kubectl.
@@ -232,4 +249,4 @@ for tool in "${wanted[@]}"; do
   esac
 done
 # Not Go builds, so not in the list above; installed with everything else.
-if [[ $# -eq 0 ]]; then install_prometheus; install_etcd; fi
+if [[ $# -eq 0 ]]; then install_prometheus; install_etcd; install_chromium; fi

@@ -8,6 +8,7 @@ import { sendError } from './http-errors';
 import type { Metrics } from './metrics';
 import { userTokenVerifier } from './auth';
 import { rateLimit, type RateLimiters } from './rate-limit';
+import { dashboardRoutes, defaultDashboardDir } from './routes/dashboard';
 import { notificationRoutes } from './routes/notifications';
 import { healthRoutes } from './routes/ops';
 import { paystackRoutes, paystackWebhook } from './routes/paystack';
@@ -64,6 +65,9 @@ export function createApp(
       info: { title: 'Trading bot API', version: '1', basePath: '/api/v1', description: 'The trader\u2019s and the operator\u2019s API. Send `Authorization: Bearer <token>`.' },
     }),
   );
+
+  // The trader's dashboard (a static build); its API calls go to /api/v1 on this same origin.
+  app.use('/app', dashboardRoutes(config.DASHBOARD_DIR ?? defaultDashboardDir()));
 
   app.use((_req: Request, res: Response) => sendError(res, 404, 'not_found', 'no such route'));
   // Body parser failures and anything unforeseen: a clear 4xx for bad input, never a stack trace.

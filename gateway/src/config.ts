@@ -17,6 +17,11 @@ export const gatewayConfigSchema = z.object({
   NOTIFICATIONS_URL: env.url().default('http://127.0.0.1:50053'),
   /** Deadline of every call to an internal service. */
   RPC_TIMEOUT_MS: env.positiveInt(5_000),
+  /**
+   * The dashboard's static build (index.html and assets/), served at /app. Default: the
+   * @tbot/dashboard package's dist/ (what `npm run build` writes, and the image copies).
+   */
+  DASHBOARD_DIR: z.string().min(1).optional(),
   /** Public base URL of this gateway, for the Paystack callback URL. */
   PUBLIC_BASE_URL: env.url().optional(),
   /** Comma-separated whsec_ secrets: all are tried, so a secret can be rolled. */

@@ -5,3 +5,4 @@ export * from './stack';
 export * from './tools';
 export * from './jaeger';
 export * from './local-jaeger';
+export * from './demo-user';

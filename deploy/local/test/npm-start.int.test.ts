@@ -8,7 +8,7 @@ import { canConnect, findTool, freePort, REPO_ROOT, spawnChild, waitFor } from '
 // stops every process it started.
 
 describe('npm start (deploy/local/dist/main.js)', () => {
-  it('brings up FerretDB, Jaeger, billing, trading, notifications and the gateway, and stops them all on Ctrl-C', async () => {
+  it('brings up FerretDB, Jaeger, billing, trading, notifications and the gateway, prints a dashboard sign-in link, and stops them all on Ctrl-C', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'tbot-start-'));
     const port = await freePort();
     const opsPort = await freePort();
@@ -40,6 +40,26 @@ describe('npm start (deploy/local/dist/main.js)', () => {
       const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: 'ready', checks: { billing: 'serving', mongodb: 'serving', nats: 'serving', trading: 'serving' } });
+
+      // Not production: a demo user and a sign-in link to the dashboard, its token in the fragment.
+      const link = /^dashboard: (http:\/\/127\.0\.0\.1:(\d+)\/app\/#token=([\w-]+\.[\w-]+\.[\w-]+))$/.exec(lines.find((l) => l.startsWith('dashboard:')) ?? '');
+      expect(link).not.toBeNull();
+      expect(Number(link![2])).toBe(port);
+      const token = link![3]!;
+      const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string; exp: number; iat: number; roles: string[] };
+      expect(claims.exp - claims.iat).toBeLessThanOrEqual(2 * 3600);
+      expect(claims.roles).toEqual(['operator']);
+      const page = await fetch(link![1]!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+      const auth = { authorization: `Bearer ${token}` };
+      const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: auth });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({ userId: claims.sub, operator: true, subscription: { plan: 'pro', status: 'active' } });
+      // Its example alerts went through the gateway (without OKX here, paper orders may fail;
+      // they are signals all the same).
+      const signals = (await (await fetch(`http://127.0.0.1:${port}/api/v1/signals`, { headers: auth })).json()) as { signals: { symbol: string }[] };
+      expect(signals.signals.map((s) => s.symbol).sort()).toEqual(['BTCUSDT', 'BTCUSDT', 'ETHUSDT', 'ETHUSDT.P']);
 
       main.proc.kill('SIGINT');
       expect(await main.exited).toBe(0);

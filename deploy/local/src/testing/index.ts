@@ -16,3 +16,4 @@ export * from './replica';
 export * from './podman';
 export * from './container-stack';
 export * from './kube-apiserver';
+export * from './browser';
