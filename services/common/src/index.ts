@@ -29,3 +29,4 @@ export * from './gen/trading/v1/events_pb.js';
 export * from './gen/notifications/v1/notifications_pb.js';
 export * from './secret-box';
 export * from './paging';
+export * from './risk-profile-rules';

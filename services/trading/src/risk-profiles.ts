@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { RiskProfileSchema, type RiskProfile as RiskProfileMessage } from '@tbot/common';
-import { z } from 'zod';
+import { percentSizingIssue, riskProfileFields, RiskProfileSchema, type RiskProfile as RiskProfileMessage } from '@tbot/common';
 import type { TradingModels } from './models';
 import { DEFAULT_RISK_PROFILE, type RiskProfile } from './risk';
 import type { SizingMode } from './sizing';
@@ -25,29 +24,11 @@ export const DEFAULT_PROFILE: StoredProfile = {
   marginMode: 'cross',
 };
 
-const positive = z.number().positive().finite();
-const count = z.number().int().min(0);
-/** Each field's rule, shared with strategies' risk overrides (strategy-input.ts). */
-export const profileFields = z.object({
-  tradingEnabled: z.boolean(),
-  allowedSymbols: z.array(z.string().regex(/^[A-Z0-9]{1,15}\/[A-Z0-9]{1,10}(:[A-Z0-9]{1,10})?$/, 'a unified symbol such as BTC/USDT or BTC/USDT:USDT')).max(200),
-  maxOrderNotional: positive.optional(),
-  maxPositionNotional: positive.optional(),
-  maxOpenPositions: count.optional(),
-  maxOrdersPerMinute: count.optional(),
-  maxOrdersPerDay: count.optional(),
-  cooldownSeconds: count.optional(),
-  dailyLossLimit: positive.optional(),
-  maxLeverage: z.number().min(1).max(125).optional(),
-  sizingMode: z.enum(['fixed_base', 'fixed_quote', 'percent_equity', 'risk_percent']),
-  sizingValue: positive,
-  allowAlertQuantity: z.boolean(),
-  closeOppositeFirst: z.boolean(),
-  marginMode: z.enum(['cross', 'isolated']),
-});
-const profileInput = profileFields.refine((p) => !['percent_equity', 'risk_percent'].includes(p.sizingMode) || p.sizingValue <= 100, {
-  message: 'a percentage sizing value must be at most 100',
-  path: ['sizingValue'],
+/** Each field's rule (shared with the gateway's API and strategies' risk overrides, strategy-input.ts). */
+export const profileFields = riskProfileFields;
+const profileInput = profileFields.superRefine((p, ctx) => {
+  const issue = percentSizingIssue(p);
+  if (issue) ctx.addIssue({ code: 'custom', path: ['sizingValue'], message: issue });
 });
 
 export function validateProfile(m: RiskProfileMessage): { ok: true; profile: StoredProfile } | { ok: false; message: string } {

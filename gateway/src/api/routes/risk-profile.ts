@@ -1,34 +1,18 @@
+import { percentSizingIssue, riskLimitFields, riskSettingFields, SIZING_MODES } from '@tbot/common';
 import { z } from 'zod';
 import { defineRoute, type ApiRoute } from '../define-route';
 import type { ApiDeps } from '../deps';
 import { withFieldErrors } from '../rpc-fields';
 
-// The rules of trading's risk-profiles.ts, checked here first so every bad field gets its
-// own message at once (trading stops at the first).
-const positive = z.number().positive('must be greater than 0').finite();
-const count = z.number().int().min(0);
+// Trading's own rules (@tbot/common risk-profile-rules.ts), checked here first so every bad
+// field gets its own message at once (trading stops at the first).
 const limit = <T extends z.ZodType>(s: T) => s.nullable().meta({ description: 'null: no limit' });
-const SIZING = ['fixed_base', 'fixed_quote', 'percent_equity', 'risk_percent'] as const;
 
 const profileShape = {
-  tradingEnabled: z.boolean().meta({ description: 'kill switch: false refuses every order' }),
-  allowedSymbols: z
-    .array(z.string().regex(/^[A-Z0-9]{1,15}\/[A-Z0-9]{1,10}(:[A-Z0-9]{1,10})?$/, 'must be a unified symbol such as BTC/USDT or BTC/USDT:USDT'))
-    .max(200)
-    .meta({ description: 'empty: every symbol' }),
-  maxOrderNotional: limit(positive),
-  maxPositionNotional: limit(positive),
-  maxOpenPositions: limit(count),
-  maxOrdersPerMinute: limit(count),
-  maxOrdersPerDay: limit(count),
-  cooldownSeconds: limit(count),
-  dailyLossLimit: limit(positive),
-  maxLeverage: limit(z.number().min(1, 'must be between 1 and 125').max(125, 'must be between 1 and 125')),
-  sizingMode: z.enum(SIZING),
-  sizingValue: positive,
-  allowAlertQuantity: z.boolean(),
-  closeOppositeFirst: z.boolean(),
-  marginMode: z.enum(['cross', 'isolated']),
+  ...riskSettingFields,
+  ...(Object.fromEntries(Object.entries(riskLimitFields).map(([k, v]) => [k, limit(v)])) as {
+    [K in keyof typeof riskLimitFields]: z.ZodNullable<(typeof riskLimitFields)[K]>;
+  }),
 };
 const profileSchema = z.object(profileShape);
 type Profile = z.output<typeof profileSchema>;
@@ -37,9 +21,8 @@ const putBody = z
   .strictObject(profileShape)
   .partial()
   .superRefine((p, ctx) => {
-    if ((p.sizingMode === 'percent_equity' || p.sizingMode === 'risk_percent') && p.sizingValue !== undefined && p.sizingValue > 100) {
-      ctx.addIssue({ code: 'custom', path: ['sizingValue'], message: 'a percentage must be at most 100' });
-    }
+    const issue = percentSizingIssue(p);
+    if (issue) ctx.addIssue({ code: 'custom', path: ['sizingValue'], message: issue });
   });
 
 type ProtoProfile = {
@@ -66,7 +49,7 @@ function profileOut(p: ProtoProfile): Profile {
   const out = {
     tradingEnabled: p.tradingEnabled,
     allowedSymbols: p.allowedSymbols,
-    sizingMode: (SIZING as readonly string[]).includes(p.sizingMode) ? (p.sizingMode as Profile['sizingMode']) : 'fixed_quote',
+    sizingMode: (SIZING_MODES as readonly string[]).includes(p.sizingMode) ? (p.sizingMode as Profile['sizingMode']) : 'fixed_quote',
     sizingValue: p.sizingValue,
     allowAlertQuantity: p.allowAlertQuantity,
     closeOppositeFirst: p.closeOppositeFirst,

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { riskProfileFields } from '@tbot/common';
 import { z } from 'zod';
 import type { GatewayConfig } from '../../config';
 import { ApiError, defineRoute, type ApiRoute } from '../define-route';
@@ -43,25 +44,8 @@ const defaultsSchema = z.strictObject({
   sizeType: z.enum(['base', 'quote', 'percent_equity', 'risk_percent', '']).optional(),
   orderType: z.enum(['market', 'limit', '']).optional(),
 });
-const positive = z.number().positive().finite();
-const count = z.number().int().min(0);
-const unifiedSymbol = z.string().regex(/^[A-Z0-9]{1,15}\/[A-Z0-9]{1,10}(:[A-Z0-9]{1,10})?$/, 'must be a unified symbol such as BTC/USDT or BTC/USDT:USDT');
-const overridesSchema = z.strictObject({
-  tradingEnabled: z.boolean().optional(),
-  allowedSymbols: z.array(unifiedSymbol).max(200).optional(),
-  maxOrderNotional: positive.optional(),
-  maxPositionNotional: positive.optional(),
-  maxOpenPositions: count.optional(),
-  maxOrdersPerMinute: count.optional(),
-  maxOrdersPerDay: count.optional(),
-  cooldownSeconds: count.optional(),
-  dailyLossLimit: positive.optional(),
-  maxLeverage: z.number().min(1, 'must be between 1 and 125').max(125, 'must be between 1 and 125').optional(),
-  sizingMode: z.enum(['fixed_base', 'fixed_quote', 'percent_equity', 'risk_percent']).optional(),
-  sizingValue: positive.optional(),
-  allowAlertQuantity: z.boolean().optional(),
-  closeOppositeFirst: z.boolean().optional(),
-});
+// The risk profile's own rules (@tbot/common); a strategy cannot override the margin mode.
+const overridesSchema = riskProfileFields.omit({ marginMode: true }).partial().strict();
 
 const strategySchema = z.object({
   id: z.string(),
