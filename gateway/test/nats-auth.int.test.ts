@@ -24,11 +24,13 @@ import { event, subscriptionNew } from './support/stripe-events';
 
 const SERVICES = ['gateway', 'billing', 'trading', 'notifications'] as const;
 type Service = (typeof SERVICES)[number];
+// A letter first, as deploy/nats/auth.conf asks: nats-server reads a `$VAR` value starting with
+// a digit as a number when it can (`7e…`), and then refuses its config.
 const PASSWORDS: Record<Service, string> = {
-  gateway: randomBytes(18).toString('base64url'),
-  billing: randomBytes(18).toString('base64url'),
-  trading: randomBytes(18).toString('base64url'),
-  notifications: randomBytes(18).toString('base64url'),
+  gateway: `p${randomBytes(18).toString('base64url')}`,
+  billing: `p${randomBytes(18).toString('base64url')}`,
+  trading: `p${randomBytes(18).toString('base64url')}`,
+  notifications: `p${randomBytes(18).toString('base64url')}`,
 };
 const creds = (service: Service, password = PASSWORDS[service]): NatsCredentials => ({ NATS_USER: service, NATS_PASSWORD: password });
 
