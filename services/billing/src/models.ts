@@ -17,6 +17,11 @@ const subscriptionSchema = new Schema(
     stateRank: { type: Number, default: 0 },
     // Ledger key of the event that set it, for tracing a state back to its cause.
     setBy: { type: String, default: null },
+    // Ledger keys of the last state changes applied (newest last, at most
+    // RECENT_STATE_EVENTS): an event delivered again after billing died between writing its
+    // change and recording its outcome is recognised as applied, even when a newer event
+    // has changed the state since (subscriptions.ts applyState).
+    recentEvents: { type: [String], default: undefined },
   },
   { _id: false },
 );

@@ -60,6 +60,13 @@ export const SUBJECT_PAYMENT_FAILED = 'billing.payment.failed';
 
 const SUCCEEDED = new Set(['paid', 'success', 'succeeded']);
 
+/**
+ * How many of a user's last state-changing events are remembered on the user. A redelivery
+ * comes within the consumer's ack wait (seconds), and a user's subscription changes a few
+ * times at most in that time: 32 is far more than enough.
+ */
+export const RECENT_STATE_EVENTS = 32;
+
 /** Reads and writes users' subscription state and payment history. */
 export class Subscriptions {
   // Links, once made, never change, and users are never deleted: both are safe to
@@ -101,6 +108,12 @@ export class Subscriptions {
       const user = held.doc;
       if (!user) return { result: 'no_user', events: [] };
       const s = user.subscription;
+      // Applied by an attempt that died before the ledger recorded it, and changed since by
+      // a newer event: applied, not stale. Its own events went out then, or, if it died
+      // before publishing them, the newer event announced the state that followed. (While it
+      // is still the latest change, the path below finds it applied and announces it again
+      // under the same ids.)
+      if (s.setBy !== change.eventId && s.recentEvents?.includes(change.eventId)) return { result: 'applied', events: [] };
       const at = change.at.getTime();
       const storedAt = s.stateAt ? new Date(s.stateAt).getTime() : null;
       const newer = storedAt === null || storedAt < at || (storedAt === at && (s.stateRank ?? 0) <= change.rank);
@@ -110,7 +123,8 @@ export class Subscriptions {
         (change.onlyIfStatusIn !== undefined && !change.onlyIfStatusIn.includes(s.status));
       if (notCurrent) return { result: 'not_current', events: [] };
       if (!newer) return { result: 'stale', events: [] };
-      const set: Record<string, unknown> = { stateAt: change.at, stateRank: change.rank, setBy: change.eventId, ...definedOnly(change.fields) };
+      const recentEvents = [...(s.recentEvents ?? []), change.eventId].slice(-RECENT_STATE_EVENTS);
+      const set: Record<string, unknown> = { stateAt: change.at, stateRank: change.rank, setBy: change.eventId, recentEvents, ...definedOnly(change.fields) };
       const before: UserDoc = { ...user, subscription: { ...s } };
       user.subscription = { ...s, ...set } as UserDoc['subscription'];
       for (const [k, v] of Object.entries(set)) held.changes[`subscription.${k}`] = v;

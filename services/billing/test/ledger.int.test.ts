@@ -179,6 +179,32 @@ describe('event ledger and user state batches', () => {
       expect(await models.UserLock.countDocuments({ _id: userId })).toBe(0);
     });
 
+    it('records APPLIED, not STALE, for an event whose change was written by an attempt that died before recording it, even after a newer one', async () => {
+      const states = new UserStates(models, logger);
+      const subs = new Subscriptions(models, plans, states);
+      const viaLedger = (eventKey: string, at: number, status: string) => {
+        const i = item(eventKey, async () => {
+          const s = await subs.applyState(change(userId, eventKey, at, status));
+          return { outcome: s.result === 'applied' ? 'applied' : 'stale', userId, events: s.events };
+        });
+        i.partition = userId;
+        return ledger({ begin: () => states.begin() }).applyBatch([i], { durableInput: true });
+      };
+      const userId = await newUser();
+      const [first, newer, older] = [key(), key(), key()];
+      // The first attempt wrote its change and died: no ledger entry, no outcome.
+      expect((await subs.applyState(change(userId, first, 1000, 'active'))).result).toBe('applied');
+      // A newer event is applied meanwhile.
+      expect((await viaLedger(newer, 3000, 'past_due')).map((r) => r.ok && r.result.outcome)).toEqual(['applied']);
+      // The first one, delivered again, is recognised as applied; the newer state stays.
+      expect((await viaLedger(first, 1000, 'active')).map((r) => r.ok && r.result.outcome)).toEqual(['applied']);
+      // A truly older event that was never applied is still STALE.
+      expect((await viaLedger(older, 2000, 'canceled')).map((r) => r.ok && r.result.outcome)).toEqual(['stale']);
+      const stored = await models.User.findById(userId).lean();
+      expect(stored?.subscription).toEqual(expect.objectContaining({ status: 'past_due', setBy: newer }));
+      expect(stored?.subscription.recentEvents).toEqual([first, newer]);
+    });
+
     it('keeps a second writer out while a batch holds the user, and lets it in after', async () => {
       const states = new UserStates(models, logger, { leaseMs: 30_000, waitMs: 200 });
       const userId = await newUser();
