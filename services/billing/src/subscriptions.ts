@@ -61,11 +61,12 @@ export const SUBJECT_PAYMENT_FAILED = 'billing.payment.failed';
 const SUCCEEDED = new Set(['paid', 'success', 'succeeded']);
 
 /**
- * How many of a user's last state-changing events are remembered on the user. A redelivery
- * comes within the consumer's ack wait (seconds), and a user's subscription changes a few
- * times at most in that time: 32 is far more than enough.
+ * How many of a user's last state-changing events are remembered on the user. An event whose
+ * attempt died comes back once the ledger claim's lease (60 s) has run out; a real user's
+ * subscription changes a few times at most in that time, but the faults test sends about a
+ * hundred changes per user in it. 256 ids (about 7 KB) cover that with room.
  */
-export const RECENT_STATE_EVENTS = 32;
+export const RECENT_STATE_EVENTS = 256;
 
 /** Reads and writes users' subscription state and payment history. */
 export class Subscriptions {
